@@ -1,0 +1,210 @@
+"""What every keras-detect builder shares: the feature spec, leak-free splits, safe decoding.
+
+A builder for a folder of images names its folder and, where the data has structure
+(grids, photo/fake pairs), how a file maps to tiles and to a split group. Everything
+else — reading the manifest, skipping bad files, writing examples — lives here once.
+"""
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from typing import Iterator, Optional
+
+import numpy as np
+import tensorflow_datasets as tfds
+from absl import logging
+from etils import epath
+
+from tfds_builders import image_io
+
+CLASS_NAMES = ("real", "synthetic")
+SPLIT_SHARES = (("train", 0.8), ("validation", 0.1), ("test", 0.1))
+SPLITS = tuple(name for name, _ in SPLIT_SHARES)
+
+
+class MissingManualDir(FileNotFoundError):
+  """The folder a builder reads is not there; the message says where to put it."""
+
+
+def features() -> tfds.features.FeaturesDict:
+  """The one feature spec of every keras-detect dataset, so sources concatenate."""
+  return tfds.features.FeaturesDict({
+      "image": tfds.features.Image(shape=(None, None, 3)),
+      "label": tfds.features.ClassLabel(names=list(CLASS_NAMES)),
+      "source": tfds.features.Text(),
+      "generator": tfds.features.Text(),  # "" for real images
+      "original_format": tfds.features.Text(),
+      "original_width": np.int32,
+      "original_height": np.int32,
+      "file_name": tfds.features.Text(),
+      # Where the example sits inside its file ("" or "r<row>c<col>" for grid tiles)
+      # and the group that decides its split (grid, tile position, source photo).
+      "tile": tfds.features.Text(),
+      "group": tfds.features.Text(),
+      # File traits a detector must not learn; `keras-detect audit` reads them.
+      "original_bytes_per_pixel": np.float32,
+      "jpeg_quality": np.int32,
+      "chroma_subsampling": tfds.features.Text(),
+      "has_exif": np.bool_,
+  })
+
+
+def split_for(group_key: str) -> str:
+  """Deterministic split of a group: the same key lands in the same split everywhere."""
+  bucket = int(hashlib.sha256(group_key.encode("utf-8")).hexdigest()[:8], 16) % 1000 / 1000
+  cumulative = 0.0
+  for name, share in SPLIT_SHARES:
+    cumulative += share
+    if bucket < cumulative:
+      return name
+  return SPLITS[-1]
+
+
+def photo_group(photo_file_name: str) -> str:
+  """The split group of a photo and of every fake translated from it."""
+  return "photo:" + photo_file_name
+
+
+def read_file(path: epath.Path) -> bytes:
+  try:
+    return path.read_bytes()
+  except OSError as error:
+    raise image_io.BadImage(f"cannot read file ({error})") from None
+
+
+def source_dir(manual_dir, folder: str, instructions: str) -> epath.Path:
+  path = epath.Path(manual_dir) / folder
+  if not path.is_dir():
+    raise MissingManualDir(
+        f"No data for '{folder}': expected the folder {path}. {' '.join(instructions.split())}")
+  return path
+
+
+class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+  """Base of every builder: rows of files → (optionally tiled) examples per split.
+
+  Subclasses set FOLDER and, for structure, override `rows`, `tiles` or `group_key`.
+  A row is a dict with at least file_name, label, generator (and sha256 when known).
+  """
+
+  VERSION = tfds.core.Version("1.0.0")
+  RELEASE_NOTES = {"1.0.0": "First release."}
+  FOLDER = ""
+  HOMEPAGE = "https://github.com/keras-detect/keras-detect"
+  CROP_BORDER = 0  # pixels cut from every side of every image (see wikiart)
+  MANUAL_DOWNLOAD_INSTRUCTIONS = """
+  Put the source's folder (its images and manifest.csv) inside the manual directory,
+  e.g. `--manual_dir ../shared/data` holds `../shared/data/<folder>/manifest.csv`.
+  """
+
+  def _info(self) -> tfds.core.DatasetInfo:
+    return self.dataset_info_from_configs(
+        features=features(),
+        supervised_keys=("image", "label"),
+        homepage=self.HOMEPAGE,
+        metadata=tfds.core.MetadataDict(),
+    )
+
+  def _split_generators(self, dl_manager):
+    root = source_dir(dl_manager.manual_dir, self.FOLDER or self.name,
+                      self.MANUAL_DOWNLOAD_INSTRUCTIONS)
+    rows = [self._with_sha256(root, row) for row in self.rows(root)]
+    present = {split_for(self.group_key(row, tile)) for row in rows for tile in self.tiles(row)}
+    self.info.metadata["skipped"] = {}
+    # A split no group falls into is left out: TFDS cannot write an empty split.
+    return {split: self._generate_examples(root, rows, split)
+            for split in SPLITS if split in present}
+
+  # --- what a subclass may override -------------------------------------------------
+
+  def rows(self, root: epath.Path) -> Iterator[dict]:
+    """The files of the source; by default the rows of its manifest.csv."""
+    text = (root / "manifest.csv").read_text(encoding="utf-8")
+    yield from csv.DictReader(io.StringIO(text))
+
+  def tiles(self, row: dict) -> list:
+    """Tiles of a file as (name, (left, top, width, height)); [None] for a whole image."""
+    return [None]
+
+  def group_key(self, row: dict, tile) -> str:
+    """The unit that must not straddle splits; by default the file's content."""
+    return "sha256:" + row["sha256"]
+
+  # --- the shared machinery -----------------------------------------------------------
+
+  def _with_sha256(self, root: epath.Path, row: dict) -> dict:
+    if row.get("sha256"):
+      return row
+    try:
+      digest = hashlib.sha256(read_file(root / row["file_name"])).hexdigest()
+    except image_io.BadImage:
+      digest = "unreadable:" + row["file_name"]
+    return {**row, "sha256": digest}
+
+  def _generate_examples(self, root: epath.Path, rows: list, split: str):
+    skipped = Counter()
+    for row in rows:
+      wanted = [t for t in self.tiles(row) if split_for(self.group_key(row, t)) == split]
+      if not wanted:
+        continue
+      try:
+        data = read_file(root / row["file_name"])
+        decoded = image_io.decode(data)
+      except image_io.BadImage as reason:
+        logging.warning("Skipped %s/%s: %s", self.name, row["file_name"], reason)
+        skipped[str(reason).split(" (")[0]] += 1
+        continue
+      for tile in wanted:
+        yield self._example(row, tile, data, decoded)
+    self.info.metadata["skipped"][split] = dict(skipped)
+
+  def _example(self, row: dict, tile, data: bytes, decoded: image_io.DecodedImage):
+    pixels, tile_name = decoded.pixels, ""
+    if tile is not None:
+      tile_name, (left, top, width, height) = tile
+      pixels = pixels[top:top + height, left:left + width]
+    if self.CROP_BORDER:
+      b = self.CROP_BORDER
+      pixels = pixels[b:-b, b:-b]
+    untouched = decoded.passthrough and tile is None and not self.CROP_BORDER
+    traits = decoded.traits
+    key = row["file_name"] + (f"#{tile_name}" if tile_name else "")
+    return key, {
+        # Original bytes are kept where TF decodes them exactly; anything cut or
+        # converted is stored as lossless PNG so its pixels (and their traces) survive.
+        "image": data if untouched else image_io.encode_png(pixels),
+        "label": row["label"],
+        "source": self.name,
+        "generator": row.get("generator") or "",
+        "original_format": traits.format,
+        "original_width": pixels.shape[1],
+        "original_height": pixels.shape[0],
+        "file_name": row["file_name"],
+        "tile": tile_name,
+        "group": self.group_key(row, tile),
+        "original_bytes_per_pixel": traits.bytes_per_pixel,
+        "jpeg_quality": traits.jpeg_quality,
+        "chroma_subsampling": traits.chroma_subsampling,
+        "has_exif": traits.has_exif,
+    }
+
+
+def grid_tiles(width: int, height: int, rows: int, cols: int, gutter: int = 0) -> list:
+  """Tiles of an evenly spaced grid with `gutter` pixels around and between tiles."""
+  tile_w = (width - gutter * (cols + 1)) // cols
+  tile_h = (height - gutter * (rows + 1)) // rows
+  return [(f"r{r}c{c}", (gutter + (tile_w + gutter) * c, gutter + (tile_h + gutter) * r,
+                         tile_w, tile_h))
+          for r in range(rows) for c in range(cols)]
+
+
+class GridImageBuilder(ImageFolderBuilder, skip_registration=True):
+  """A source whose files are grids: one example per tile, the grid kept in one split.
+
+  Reads the manifest's grid_rows, grid_cols and (optional) gutter_px columns.
+  """
+
+  def tiles(self, row: dict) -> list:
+    return grid_tiles(int(row["width"]), int(row["height"]), int(row["grid_rows"]),
+                      int(row["grid_cols"]), int(row.get("gutter_px") or 0))

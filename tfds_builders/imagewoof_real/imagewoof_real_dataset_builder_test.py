@@ -1,0 +1,14 @@
+"""Builds imagewoof_real from dummy_data/ (same layout as the real folder)."""
+
+import tensorflow_datasets as tfds
+
+from tfds_builders.imagewoof_real import imagewoof_real_dataset_builder
+
+
+class BuilderTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = imagewoof_real_dataset_builder.Builder
+  SPLITS = {"train": 13, "validation": 1, "test": 1}
+
+
+if __name__ == "__main__":
+  tfds.testing.test_main()

@@ -1,0 +1,14 @@
+"""Builds sd_photoreal_landscape_v2 from dummy_data/ (same layout as the real folder)."""
+
+import tensorflow_datasets as tfds
+
+from tfds_builders.sd_photoreal_landscape_v2 import sd_photoreal_landscape_v2_dataset_builder
+
+
+class BuilderTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = sd_photoreal_landscape_v2_dataset_builder.Builder
+  SPLITS = {"train": 25, "validation": 2, "test": 1}
+
+
+if __name__ == "__main__":
+  tfds.testing.test_main()
