@@ -110,7 +110,7 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
     root = source_dir(dl_manager.manual_dir, self.FOLDER or self.name,
                       self.MANUAL_DOWNLOAD_INSTRUCTIONS)
     rows = [self._with_sha256(root, row) for row in self.rows(root)]
-    present = {split_for(self.group_key(row, tile)) for row in rows for tile in self.tiles(row)}
+    present = {self.split_of(row, tile) for row in rows for tile in self.tiles(row)}
     self.info.metadata["skipped"] = {}
     # A split no group falls into is left out: TFDS cannot write an empty split.
     return {split: self._generate_examples(root, rows, split)
@@ -131,6 +131,10 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
     """The unit that must not straddle splits; by default the file's content."""
     return "sha256:" + row["sha256"]
 
+  def split_of(self, row: dict, tile) -> str:
+    """The split of an example; by default a hash of its group."""
+    return split_for(self.group_key(row, tile))
+
   # --- the shared machinery -----------------------------------------------------------
 
   def _with_sha256(self, root: epath.Path, row: dict) -> dict:
@@ -145,7 +149,7 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
   def _generate_examples(self, root: epath.Path, rows: list, split: str):
     skipped = Counter()
     for row in rows:
-      wanted = [t for t in self.tiles(row) if split_for(self.group_key(row, t)) == split]
+      wanted = [t for t in self.tiles(row) if self.split_of(row, t) == split]
       if not wanted:
         continue
       try:
