@@ -1,0 +1,229 @@
+"""Mixes of TFDS sources → tf.data pipelines for training and evaluation.
+
+A mix is data (configs/data/<name>.yaml): sources by builder name with optional caps and
+sampling weights, a class-balancing rule and an optional `align` block. The pipeline loads
+the sources with TFDS, relabels them (binary or generator attribution), balances classes
+for training, aligns formats, crops or resizes, batches and prefetches. Every element is a
+dict that keeps `source`, `generator` and `file_name`, so evaluation can break results down.
+"""
+
+import math
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import tensorflow as tf
+import tensorflow_datasets as tfds
+import yaml
+
+import tfds_builders
+from keras_detect import preprocessing
+from keras_detect.align import AlignSpec, align_jpeg
+from keras_detect.errors import UserError
+from tfds_builders.base import MissingManualDir
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+MIX_DIR = CONFIG_DIR / "data"
+REAL = "real"
+SHUFFLE_BUFFER = 256
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+  name: str
+  cap: Optional[int] = None  # at most this many examples in all, each split its share
+  weight: float = 1.0  # sampling weight within its class, per example
+
+
+@dataclass(frozen=True)
+class Mix:
+  name: str
+  sources: tuple
+  balance: str = "classes"  # classes: equal class shares in training batches | none
+  align: Optional[AlignSpec] = None
+  description: str = ""
+
+
+@dataclass
+class Census:
+  """Per source and split: how many examples of each (label, generator)."""
+
+  counts: dict = field(default_factory=dict)  # (source, split) → Counter[(label, generator)]
+
+  def generators(self) -> list:
+    return sorted({g for c in self.counts.values() for (label, g) in c if g})
+
+  def class_names(self) -> list:
+    return [REAL] + self.generators()
+
+
+def list_mixes() -> list:
+  return sorted(p.stem for p in MIX_DIR.glob("*.yaml"))
+
+
+def load_mix(name_or_path: str) -> Mix:
+  path = Path(name_or_path)
+  if not path.suffix:
+    path = MIX_DIR / f"{name_or_path}.yaml"
+  if not path.is_file():
+    raise UserError(f"Unknown mix '{name_or_path}'. Shipped mixes: {', '.join(list_mixes())}; "
+                    "or pass a path to a mix YAML file.")
+  values = yaml.safe_load(path.read_text()) or {}
+  unknown = set(values) - {"description", "sources", "balance", "align"}
+  if unknown:
+    raise UserError(f"{path}: unknown keys {sorted(unknown)}")
+  known = set(tfds_builders.builder_names())
+  sources = []
+  for item in values.get("sources") or []:
+    item = {"name": item} if isinstance(item, str) else dict(item)
+    if item.get("name") not in known:
+      raise UserError(f"{path}: unknown source '{item.get('name')}'. Builders: {', '.join(sorted(known))}")
+    sources.append(SourceEntry(**item))
+  if not sources:
+    raise UserError(f"{path}: the mix lists no sources")
+  align = values.get("align")
+  return Mix(name=path.stem, sources=tuple(sources), balance=values.get("balance", "classes"),
+             align=AlignSpec.from_dict(align, str(path)) if align else None,
+             description=values.get("description", ""))
+
+
+def default_data_dir() -> str:
+  return os.environ.get("KERAS_DETECT_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
+
+
+def prepare(names, manual_dir: str, data_dir: str = "") -> dict:
+  """Builds (once) and returns the TFDS builders of the named sources."""
+  config = tfds.download.DownloadConfig(manual_dir=os.path.abspath(manual_dir))
+  builders = {}
+  for name in names:
+    builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
+    try:
+      builder.download_and_prepare(download_config=config)
+    except MissingManualDir as error:
+      raise UserError(f"{error} Pass --manual-dir with the folder that holds '{name}/'.") from None
+    builders[name] = builder
+  return builders
+
+
+def census(builders: dict) -> Census:
+  """Counts labels and generators per source and split (images are not decoded)."""
+  result = Census()
+  for name, builder in builders.items():
+    for split in builder.info.splits:
+      ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()})
+      ds = ds.map(lambda x: (x["label"], x["generator"]))
+      result.counts[(name, split)] = Counter(
+          (int(label), generator.decode()) for label, generator in ds.as_numpy_iterator())
+  return result
+
+
+def split_size(builder, split: str, cap: Optional[int]) -> int:
+  if split not in builder.info.splits:
+    return 0
+  n = builder.info.splits[split].num_examples
+  if cap is None:
+    return n
+  total = sum(s.num_examples for s in builder.info.splits.values())
+  return min(n, math.ceil(cap * n / total))
+
+
+def raw_examples(mix: Mix, builders: dict, split: str) -> dict:
+  """source name → (dataset of undecoded examples, number of examples)."""
+  out = {}
+  for entry in mix.sources:
+    n = split_size(builders[entry.name], split, entry.cap)
+    if n:
+      ds = builders[entry.name].as_dataset(split=split,
+                                           decoders={"image": tfds.decode.SkipDecoding()})
+      out[entry.name] = (ds.take(n), n)
+  return out
+
+
+def make_dataset(mix: Mix, builders: dict, split: str, *, image_size: int, batch_size: int,
+                 policy: str = "center_crop", training: bool = False, align: bool = True,
+                 seed: int = 0, counts: Optional[Census] = None) -> tf.data.Dataset:
+  """Batches of {"image": float32 [B,S,S,3] in 0..255, "label", "source", "generator", "file_name"}.
+
+  Training: endless, class-balanced (mix.balance), shuffled; needs `counts` (a census).
+  Otherwise: every example once, in a fixed order, with deterministic alignment, so
+  evaluations repeat exactly.
+  """
+  parts = raw_examples(mix, builders, split)
+  if not parts:
+    raise UserError(f"Mix '{mix.name}' has no '{split}' examples.")
+  spec = mix.align if align else None
+  if training:
+    ds = _balanced(mix, parts, counts or census(builders), split, seed)
+  else:
+    ds = None
+    for part, _ in parts.values():
+      ds = part if ds is None else ds.concatenate(part)
+  ds = ds.enumerate().map(
+      lambda i, x: _prepare_example(x, i, image_size, policy, spec, seed, training),
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
+  return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+
+
+def number_of_examples(mix: Mix, builders: dict, split: str) -> int:
+  return sum(n for _, n in raw_examples(mix, builders, split).values())
+
+
+def to_supervised(ds: tf.data.Dataset, task: str, class_names: list) -> tf.data.Dataset:
+  """Maps dict batches to (image, target) for Keras: binary label, class index, or both."""
+  table = tf.lookup.StaticHashTable(
+      tf.lookup.KeyValueTensorInitializer(tf.constant(class_names), tf.range(len(class_names))),
+      default_value=-1)
+
+  def targets(batch):
+    binary = tf.cast(batch["label"], tf.float32)
+    generator = tf.where(batch["label"] == 0, REAL, batch["generator"])
+    attribution = table.lookup(generator)
+    if task == "binary":
+      return batch["image"], binary
+    if task == "attribution":
+      return batch["image"], attribution
+    return batch["image"], {"binary": binary, "attribution": attribution}
+
+  return ds.map(targets, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _balanced(mix: Mix, parts: dict, counts: Census, split: str, seed: int) -> tf.data.Dataset:
+  """Endless stream: classes in equal shares, sources within a class by weight × size."""
+  weights = {e.name: e.weight for e in mix.sources}
+  by_class = {}
+  for offset, (name, (ds, n)) in enumerate(sorted(parts.items())):
+    labels = Counter()
+    for (label, _), k in counts.counts.get((name, split), Counter()).items():
+      labels[label] += k
+    total = sum(labels.values()) or 1
+    for label, k in labels.items():  # only labels present: an empty stream never ends
+      labelled = ds.filter(lambda x, label=label: x["label"] == label)
+      stream = labelled.repeat().shuffle(SHUFFLE_BUFFER, seed=seed + offset)
+      by_class.setdefault(label, []).append((stream, weights[name] * n * k / total))
+  class_streams, class_sizes = [], []
+  for label, streams in sorted(by_class.items()):
+    total = sum(w for _, w in streams)
+    class_sizes.append(total)
+    class_streams.append(tf.data.Dataset.sample_from_datasets(
+        [s for s, _ in streams], [w / total for _, w in streams], seed=seed + label))
+  if mix.balance == "classes":
+    shares = [1.0 / len(class_streams)] * len(class_streams)
+  else:
+    shares = [size / sum(class_sizes) for size in class_sizes]
+  return tf.data.Dataset.sample_from_datasets(class_streams, shares, seed=seed)
+
+
+def _prepare_example(x, index, image_size, policy, spec, seed, training):
+  key = x["file_name"] + "#" + x["tile"]
+  # Per-example seeds: a hash of the example (fixed in evaluation) and, in training,
+  # the position in the stream, so each epoch draws new crops and qualities.
+  example_seed = tf.stack([tf.strings.to_hash_bucket_fast(key, 2 ** 31 - 1),
+                           tf.cast(seed, tf.int64) + (index if training else 0)])
+  image = tf.io.decode_image(x["image"], channels=3, expand_animations=False)
+  if spec is not None:
+    image = tf.io.decode_jpeg(align_jpeg(image, spec, image_size, example_seed), channels=3)
+  image = preprocessing.fit_to_size(image, image_size, policy, seed=example_seed)
+  return {"image": image, "label": x["label"], "source": x["source"],
+          "generator": x["generator"], "file_name": key}
