@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import tensorflow as tf
 
 from keras_detect.errors import UserError
+from keras_detect.preprocessing import fit_to_size
 
 FORMATS = ("jpeg",)
 
@@ -42,7 +43,8 @@ def align_jpeg(image: tf.Tensor, spec: AlignSpec, size: int, seed: tf.Tensor) ->
   """uint8 [H, W, 3] of any size → JPEG bytes of a size×size crop (scalar tf.string)."""
   seeds = tf.random.experimental.stateless_split(seed, 3)
   image = _random_downscale(image, spec.downscale, size, seeds[0])
-  image = _crop_or_upsize(image, size, seeds[1])
+  image = fit_to_size(image, size, "random_crop", seed=seeds[1])
+  image = tf.cast(tf.round(image), tf.uint8)
   quality = tf.random.stateless_uniform([], seeds[2], spec.quality[0], spec.quality[1] + 1,
                                         dtype=tf.int32)
   return tf.raw_ops.EncodeJpegVariableQuality(images=image, quality=quality)
@@ -58,17 +60,3 @@ def _random_downscale(image, factor_range, size, seed):
   resized = tf.image.resize(image, new_size, method="area", antialias=True)
   resized = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
   return tf.cond(factor < 1.0, lambda: resized, lambda: image)
-
-
-def _crop_or_upsize(image, size, seed):
-  height, width = tf.shape(image)[0], tf.shape(image)[1]
-  short = tf.minimum(height, width)
-
-  def upsize():
-    scale = size / tf.cast(short, tf.float32)
-    new = tf.cast(tf.math.ceil(tf.cast([height, width], tf.float32) * scale), tf.int32)
-    new = tf.maximum(new, size)
-    return tf.cast(tf.clip_by_value(tf.round(tf.image.resize(image, new)), 0, 255), tf.uint8)
-
-  image = tf.cond(short < size, upsize, lambda: image)
-  return tf.image.stateless_random_crop(image, [size, size, 3], seed)

@@ -227,3 +227,8 @@ def _prepare_example(x, index, image_size, policy, spec, seed, training):
   image = preprocessing.fit_to_size(image, image_size, policy, seed=example_seed)
   return {"image": image, "label": x["label"], "source": x["source"],
           "generator": x["generator"], "file_name": key}
+
+
+if __name__ == "__main__":
+  from keras_detect import cli
+  cli.run_verb("data")

@@ -1,0 +1,1 @@
+"""Thin command modules: parse arguments, call library functions, print results."""

@@ -1,0 +1,199 @@
+"""Image sizing policies and augmentation as Keras layers, so they travel into exported graphs.
+
+- `fit_to_size`: the tf.data sizing step (resize | center_crop | random_crop at native
+  resolution; images smaller than the crop are upsized first).
+- Augmentation layers (active only in training): random JPEG re-compression and Gaussian
+  blur (CNNDetection-style), random grayscale.
+- `Degradation`: Gaussian blur (kernel 7, σ 2) then Gaussian noise (σ 0.1 of the 0..1
+  range), applied at training AND inference; with a seed it is deterministic.
+- `augmentation(config)`: the Sequential of layers an AugmentConfig asks for.
+
+Images are float32 in 0..255 throughout.
+"""
+
+import keras
+import tensorflow as tf
+
+from keras_detect.errors import UserError
+
+POLICIES = ("resize", "center_crop", "random_crop")
+
+
+def fit_to_size(image: tf.Tensor, size: int, policy: str, seed=None) -> tf.Tensor:
+  """uint8/float [H, W, 3] → float32 [size, size, 3] in 0..255."""
+  if policy not in POLICIES:
+    raise UserError(f"Unknown sizing policy '{policy}' (known: {', '.join(POLICIES)})")
+  image = tf.cast(image, tf.float32)
+  if policy == "resize":
+    return tf.image.resize(image, [size, size], antialias=True)
+  image = _upsize_to_cover(image, size)
+  if policy == "center_crop":
+    return tf.image.resize_with_crop_or_pad(image, size, size)
+  if seed is None:
+    return tf.image.random_crop(image, [size, size, 3])
+  return tf.image.stateless_random_crop(image, [size, size, 3], seed)
+
+
+def _upsize_to_cover(image, size):
+  """Images whose short side is below `size` are upsized; larger ones are left untouched."""
+  height, width = tf.shape(image)[0], tf.shape(image)[1]
+  short = tf.minimum(height, width)
+
+  def upsize():
+    scale = size / tf.cast(short, tf.float32)
+    new = tf.cast(tf.math.ceil(tf.cast([height, width], tf.float32) * scale), tf.int32)
+    return tf.clip_by_value(tf.image.resize(image, tf.maximum(new, size)), 0.0, 255.0)
+
+  return tf.cond(short < size, upsize, lambda: image)
+
+
+def gaussian_kernel(size: int, sigma) -> tf.Tensor:
+  """[size, size, 3, 1] depthwise kernel for a σ (scalar tensor or float)."""
+  sigma = tf.maximum(tf.cast(sigma, tf.float32), 1e-3)
+  x = tf.range(size, dtype=tf.float32) - (size - 1) / 2.0
+  k1 = tf.exp(-(x ** 2) / (2.0 * sigma ** 2))
+  k1 /= tf.reduce_sum(k1)
+  k2 = tf.tensordot(k1, k1, axes=0)
+  return tf.tile(k2[:, :, None, None], [1, 1, 3, 1])
+
+
+def gaussian_blur(images: tf.Tensor, sigma, kernel_size: int = 7) -> tf.Tensor:
+  """Blurs a [B, H, W, 3] batch with reflect padding (no dark borders)."""
+  pad = kernel_size // 2
+  padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
+  return tf.nn.depthwise_conv2d(padded, gaussian_kernel(kernel_size, sigma), [1, 1, 1, 1], "VALID")
+
+
+def jpeg_roundtrip(image: tf.Tensor, quality) -> tf.Tensor:
+  """One float [H, W, 3] image through JPEG at `quality` (int scalar tensor)."""
+  encoded = tf.raw_ops.EncodeJpegVariableQuality(
+      images=tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8),
+      quality=tf.cast(quality, tf.int32))
+  return tf.cast(tf.io.decode_jpeg(encoded, channels=3), tf.float32)
+
+
+class _RandomPerImage(keras.layers.Layer):
+  """Base: applies `transform` to each image of a batch with probability `rate` in training."""
+
+  def __init__(self, rate=0.5, seed=None, **kwargs):
+    super().__init__(**kwargs)
+    self.rate = rate
+    self.seed = seed
+    self.generator = keras.random.SeedGenerator(seed)
+
+  def call(self, images, training=False):
+    if not training:
+      return images
+    images = tf.cast(images, tf.float32)
+    batch = tf.shape(images)[0]
+    apply = keras.random.uniform([batch], seed=self.generator) < self.rate
+    strengths = self.draw(batch)
+    changed = tf.map_fn(lambda args: self.transform(*args), (images, strengths),
+                        fn_output_signature=tf.float32)
+    return tf.where(apply[:, None, None, None], changed, images)
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="keras_detect")
+class RandomJpegQuality(_RandomPerImage):
+  """Re-compresses an image as JPEG with a quality drawn from [low, high]."""
+
+  def __init__(self, quality_range=(30, 100), rate=0.5, seed=None, **kwargs):
+    super().__init__(rate=rate, seed=seed, **kwargs)
+    self.quality_range = tuple(int(q) for q in quality_range)
+
+  def draw(self, batch):
+    low, high = self.quality_range
+    return tf.cast(keras.random.randint([batch], low, high + 1, seed=self.generator), tf.float32)
+
+  def transform(self, image, quality):
+    return jpeg_roundtrip(image, quality)
+
+  def get_config(self):
+    return {**super().get_config(), "quality_range": list(self.quality_range)}
+
+
+@keras.saving.register_keras_serializable(package="keras_detect")
+class RandomGaussianBlur(_RandomPerImage):
+  """Blurs an image with σ drawn from [low, high] (kernel 7)."""
+
+  def __init__(self, sigma_range=(0.0, 3.0), rate=0.5, seed=None, **kwargs):
+    super().__init__(rate=rate, seed=seed, **kwargs)
+    self.sigma_range = tuple(float(s) for s in sigma_range)
+
+  def draw(self, batch):
+    low, high = self.sigma_range
+    return keras.random.uniform([batch], low, high, seed=self.generator)
+
+  def transform(self, image, sigma):
+    return gaussian_blur(image[None], sigma)[0]
+
+  def get_config(self):
+    return {**super().get_config(), "sigma_range": list(self.sigma_range)}
+
+
+@keras.saving.register_keras_serializable(package="keras_detect")
+class RandomGrayscale(_RandomPerImage):
+  """Replaces an image by its luminance in all three channels."""
+
+  def draw(self, batch):
+    return tf.zeros([batch])
+
+  def transform(self, image, _):
+    return tf.tile(tf.image.rgb_to_grayscale(image), [1, 1, 3])
+
+
+@keras.saving.register_keras_serializable(package="keras_detect")
+class Degradation(keras.layers.Layer):
+  """Gaussian blur then Gaussian noise, in training and at inference alike.
+
+  Keras' GaussianNoise is a training-only regulariser; here the degradation is part of
+  the input definition, so a model trained on degraded images sees degraded images in
+  evaluation too. With a seed the noise is the same for the same batch position on
+  every call (deterministic evaluation); without one it is fresh each call.
+  """
+
+  def __init__(self, kernel_size=7, sigma=2.0, noise_std=0.1, seed=None, **kwargs):
+    super().__init__(**kwargs)
+    self.kernel_size = kernel_size
+    self.sigma = sigma
+    self.noise_std = noise_std
+    self.seed = seed
+
+  def call(self, images):
+    images = gaussian_blur(tf.cast(images, tf.float32), self.sigma, self.kernel_size)
+    std = self.noise_std * 255.0  # σ is given on the 0..1 scale
+    if self.seed is None:
+      noise = tf.random.normal(tf.shape(images), stddev=std)
+    else:
+      noise = tf.random.stateless_normal(tf.shape(images), seed=[self.seed, 0], stddev=std)
+    return tf.clip_by_value(images + noise, 0.0, 255.0)
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    return {**super().get_config(), "kernel_size": self.kernel_size, "sigma": self.sigma,
+            "noise_std": self.noise_std, "seed": self.seed}
+
+
+def augmentation(augment, seed=None) -> list:
+  """The training-only augmentation layers an AugmentConfig asks for, in order."""
+  layers = []
+  if augment.flip:
+    layers.append(keras.layers.RandomFlip("horizontal", seed=seed, name="augment_flip"))
+  if augment.rotation:
+    layers.append(keras.layers.RandomRotation(augment.rotation, fill_mode="reflect", seed=seed,
+                                              name="augment_rotation"))
+  if augment.grayscale:
+    layers.append(RandomGrayscale(rate=augment.grayscale, seed=seed, name="augment_grayscale"))
+  if augment.blur:
+    layers.append(RandomGaussianBlur(augment.blur, seed=seed, name="augment_blur"))
+  if augment.jpeg:
+    layers.append(RandomJpegQuality(augment.jpeg, seed=seed, name="augment_jpeg"))
+  return layers
