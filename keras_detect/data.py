@@ -103,6 +103,11 @@ def prepare(names, manual_dir: str, data_dir: str = "") -> dict:
       builder.download_and_prepare(download_config=config)
     except MissingManualDir as error:
       raise UserError(f"{error} Pass --manual-dir with the folder that holds '{name}/'.") from None
+    except AssertionError as error:  # TFDS asserts that the manual dir exists
+      if "Manual directory" not in str(error):
+        raise
+      raise UserError(f"No image data for '{name}' at {os.path.abspath(manual_dir)}: put the "
+                      "source folders there (as in ../shared/data) or pass --manual-dir.") from None
     builders[name] = builder
   return builders
 

@@ -1,0 +1,105 @@
+"""The tf.data pipeline over a tiny mix, and leak-free splits on the shared data."""
+
+import hashlib
+import os
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from keras_detect import data
+from keras_detect.errors import UserError
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="module")
+def built(tiny_mix):
+  mix = data.load_mix(tiny_mix.mix)
+  builders = data.prepare([s.name for s in mix.sources], tiny_mix.manual_dir, tiny_mix.data_dir)
+  return mix, builders
+
+
+def collect(ds):
+  out = defaultdict(list)
+  for batch in ds.as_numpy_iterator():
+    for key, value in batch.items():
+      out[key].extend(value)
+  return out
+
+
+def test_evaluation_dataset_yields_every_example_once_in_a_fixed_order(built):
+  mix, builders = built
+  first = collect(data.make_dataset(mix, builders, "validation", image_size=32, batch_size=4))
+  second = collect(data.make_dataset(mix, builders, "validation", image_size=32, batch_size=4))
+  assert len(first["file_name"]) == data.number_of_examples(mix, builders, "validation")
+  assert len(set(first["file_name"])) == len(first["file_name"])
+  np.testing.assert_array_equal(np.stack(first["image"]), np.stack(second["image"]))
+
+
+def test_batches_carry_source_and_generator_and_have_the_requested_size(built):
+  mix, builders = built
+  batch = next(iter(data.make_dataset(mix, builders, "train", image_size=48, batch_size=8)))
+  assert batch["image"].shape[1:] == (48, 48, 3)
+  sources = {s.decode() for s in batch["source"].numpy()}
+  assert sources <= {"faces_real", "faces_gan"}
+  for label, generator in zip(batch["label"].numpy(), batch["generator"].numpy()):
+    assert (generator == b"") == (label == 0)
+
+
+def test_training_stream_balances_the_classes(built):
+  mix, builders = built
+  ds = data.make_dataset(mix, builders, "train", image_size=32, batch_size=50, training=True,
+                         counts=data.census(builders))
+  labels = np.concatenate([b["label"] for b in ds.take(4).as_numpy_iterator()])
+  assert abs(labels.mean() - 0.5) < 0.12
+
+
+def test_attribution_targets_index_the_class_names(built):
+  mix, builders = built
+  census = data.census(builders)
+  names = census.class_names()
+  assert names[0] == "real" and len(names) >= 2
+  ds = data.to_supervised(data.make_dataset(mix, builders, "train", image_size=32, batch_size=16),
+                          "attribution", names)
+  for _, target in ds.as_numpy_iterator():
+    assert target.min() >= 0 and target.max() < len(names)
+
+
+def test_unknown_mix_and_unknown_source_are_user_errors(tmp_path):
+  with pytest.raises(UserError, match="Shipped mixes"):
+    data.load_mix("no_such_mix")
+  path = tmp_path / "bad.yaml"
+  path.write_text("sources:\n  - name: not_a_builder\n")
+  with pytest.raises(UserError, match="unknown source 'not_a_builder'"):
+    data.load_mix(str(path))
+
+
+def test_missing_manual_dir_says_where_to_put_the_files(tmp_path):
+  with pytest.raises(UserError, match="--manual-dir"):
+    data.prepare(["faces_real"], str(tmp_path / "nowhere"), str(tmp_path / "tfds"))
+
+
+def test_every_shipped_mix_loads():
+  for name in data.list_mixes():
+    mix = data.load_mix(name)
+    assert mix.sources and mix.align is not None
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared data not beside the project")
+@pytest.mark.parametrize("name", ["monet_photos", "cyclegan_monet_resnet", "anime_faces_dcgan",
+                                  "sd15_finetune_grids", "cyclegan_vangogh_resnet"])
+def test_shared_sources_have_no_content_or_group_across_splits(name, tmp_path_factory):
+  data_dir = os.environ.get("KERAS_DETECT_DATA_DIR") or str(tmp_path_factory.mktemp("shared"))
+  builder = data.prepare([name], str(SHARED), data_dir)[name]
+  owner_of_hash, owner_of_group = {}, {}
+  for split in builder.info.splits:
+    ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()})
+    for x in ds.as_numpy_iterator():
+      digest = hashlib.sha256(x["image"]).hexdigest()
+      assert owner_of_hash.setdefault(digest, split) == split, f"duplicate across splits"
+      group = x["group"].decode()
+      assert owner_of_group.setdefault(group, split) == split, f"group {group} straddles splits"
+  assert len(Counter(owner_of_group.values())) >= 2
