@@ -48,3 +48,11 @@ def test_saved_params_reload_to_the_same_config(tmp_path):
   config = config_lib.resolve(overrides=("model.backbone=simplenet", "model.augment.jpeg=[50, 90]"))
   config_lib.save(config, tmp_path / "params.yaml")
   assert config_lib.load(str(tmp_path / "params.yaml")) == config
+
+
+def test_every_experiment_config_resolves():
+  from pathlib import Path
+  configs = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
+  assert configs
+  for path in configs:
+    config_lib.resolve(str(path))

@@ -1,0 +1,91 @@
+"""Training on the tiny mix: a complete run directory, resume after an interruption."""
+
+import json
+import os
+
+import keras
+import pytest
+
+from keras_detect import config as config_lib
+from keras_detect import detector, train_lib
+
+
+def tiny_config(tiny_mix, run_dir, **overrides):
+  values = {"data.mix": tiny_mix.mix, "data.manual_dir": tiny_mix.manual_dir,
+            "data.data_dir": tiny_mix.data_dir, "data.image_size": 32, "data.batch_size": 8,
+            "model.backbone": "simplenet", "train.epochs": 2, "train.steps_per_epoch": 2,
+            "train.run_dir": str(run_dir), "train.tensorboard": False}
+  values.update(overrides)
+  return config_lib.resolve(flags=values)
+
+
+class Interrupt(keras.callbacks.Callback):
+  """Stops the process-like run at the end of an epoch, after the backup was written."""
+
+  def __init__(self, epoch):
+    super().__init__()
+    self.epoch = epoch
+
+  def on_epoch_end(self, epoch, logs=None):
+    if epoch == self.epoch:
+      raise KeyboardInterrupt
+
+
+def test_two_step_fit_writes_a_complete_run_directory(tiny_mix, tmp_path):
+  run_dir = train_lib.train(tiny_config(tiny_mix, tmp_path / "run"), verbose=0)
+  for name in ("params.yaml", "history.json", "best.keras", "curves.png", "log_backup.csv"):
+    assert os.path.getsize(os.path.join(run_dir, name)) > 0, name
+  history = json.load(open(os.path.join(run_dir, "history.json")))
+  assert history["epoch"] == [0, 1]
+  assert len(history["val_loss"]) == 2 and len(history["epoch_seconds"]) == 2
+  params = config_lib.load(os.path.join(run_dir, "params.yaml"))
+  assert params.data.class_names == ["real", "synthetic"]
+  model = detector.load_model(os.path.join(run_dir, "best.keras"))
+  assert model.output_shape == (None, 1)
+
+
+def test_interrupted_run_resumes_from_the_saved_epoch(tiny_mix, tmp_path):
+  config = tiny_config(tiny_mix, tmp_path / "run", **{"train.epochs": 3})
+  with pytest.raises(KeyboardInterrupt):
+    train_lib.train(config, verbose=0, extra_callbacks=[Interrupt(epoch=1)])
+  assert os.path.isdir(tmp_path / "run" / "backup")
+  started = []
+
+  class Record(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+      started.append(epoch)
+
+  train_lib.train(config, verbose=0, extra_callbacks=[Record()])
+  assert started == [2]
+  history = json.load(open(tmp_path / "run" / "history.json"))
+  assert history["epoch"] == [0, 1, 2]
+
+
+def test_attribution_and_both_tasks_build_their_heads(tiny_mix, tmp_path):
+  run_dir = train_lib.train(tiny_config(tiny_mix, tmp_path / "both", **{
+      "model.task": "both", "train.epochs": 1, "train.steps_per_epoch": 1}), verbose=0)
+  model = detector.load_model(os.path.join(run_dir, "best.keras"))
+  names = config_lib.load(os.path.join(run_dir, "params.yaml")).data.class_names
+  assert names[0] == "real"
+  assert set(model.output_names) == {"binary", "attribution"}
+
+
+def test_head_policy_freezes_the_backbone_and_keeps_the_head_trainable():
+  config = config_lib.resolve(flags={"model.backbone": "mobilenet", "model.options": {"alpha": 0.25}})
+  model = detector.build(config.model, 64, ["real", "synthetic"])
+  backbone = detector.backbone_layer_names(model)
+  detector.set_trainable(model, "head", pretrained=True)
+  assert not any(l.trainable for l in model.layers if l.name in backbone)
+  assert model.get_layer("head_dense").trainable and model.get_layer("binary").trainable
+  detector.set_trainable(model, "top", pretrained=True)
+  trainable = [l.name for l in model.layers if l.name in backbone and l.trainable]
+  assert trainable and all(not isinstance(model.get_layer(n), keras.layers.BatchNormalization)
+                           for n in trainable)
+  assert len(trainable) < len(backbone) / 2
+
+
+def test_the_detector_is_one_flat_graph():
+  config = config_lib.resolve(flags={"model.backbone": "mobilenet", "model.options": {"alpha": 0.25}})
+  model = detector.build(config.model, 64, ["real", "synthetic"])
+  assert not any(isinstance(l, keras.Model) for l in model.layers)
+  model.get_layer("conv_pw_13_relu")  # the backbone's last conv block is a layer of the detector
