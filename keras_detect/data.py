@@ -148,12 +148,14 @@ def raw_examples(mix: Mix, builders: dict, split: str) -> dict:
 
 def make_dataset(mix: Mix, builders: dict, split: str, *, image_size: int, batch_size: int,
                  policy: str = "center_crop", training: bool = False, align: bool = True,
-                 seed: int = 0, counts: Optional[Census] = None) -> tf.data.Dataset:
+                 seed: int = 0, counts: Optional[Census] = None,
+                 transform=None) -> tf.data.Dataset:
   """Batches of {"image": float32 [B,S,S,3] in 0..255, "label", "source", "generator", "file_name"}.
 
   Training: endless, class-balanced (mix.balance), shuffled; needs `counts` (a census).
   Otherwise: every example once, in a fixed order, with deterministic alignment, so
-  evaluations repeat exactly.
+  evaluations repeat exactly. `transform(uint8 [H,W,3]) -> uint8 [H,W,3]`, when given, acts
+  on each image right after decoding, before alignment and sizing (e.g. a format swap).
   """
   parts = raw_examples(mix, builders, split)
   if not parts:
@@ -166,7 +168,7 @@ def make_dataset(mix: Mix, builders: dict, split: str, *, image_size: int, batch
     for part, _ in parts.values():
       ds = part if ds is None else ds.concatenate(part)
   ds = ds.enumerate().map(
-      lambda i, x: _prepare_example(x, i, image_size, policy, spec, seed, training),
+      lambda i, x: _prepare_example(x, i, image_size, policy, spec, seed, training, transform),
       num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
   return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
 
@@ -220,16 +222,23 @@ def _balanced(mix: Mix, parts: dict, counts: Census, split: str, seed: int) -> t
   return tf.data.Dataset.sample_from_datasets(class_streams, shares, seed=seed)
 
 
-def _prepare_example(x, index, image_size, policy, spec, seed, training):
+def example_seed(key, index, seed, training):
+  """The seed of an example's alignment and crop (also used by `keras-detect audit`)."""
+  # A hash of the example (fixed in evaluation) and, in training, the position in
+  # the stream, so each epoch draws new crops and qualities.
+  return tf.stack([tf.strings.to_hash_bucket_fast(key, 2 ** 31 - 1),
+                   tf.cast(seed, tf.int64) + (index if training else 0)])
+
+
+def _prepare_example(x, index, image_size, policy, spec, seed, training, transform=None):
   key = x["file_name"] + "#" + x["tile"]
-  # Per-example seeds: a hash of the example (fixed in evaluation) and, in training,
-  # the position in the stream, so each epoch draws new crops and qualities.
-  example_seed = tf.stack([tf.strings.to_hash_bucket_fast(key, 2 ** 31 - 1),
-                           tf.cast(seed, tf.int64) + (index if training else 0)])
+  seeds = example_seed(key, index, seed, training)
   image = tf.io.decode_image(x["image"], channels=3, expand_animations=False)
+  if transform is not None:
+    image = transform(image)
   if spec is not None:
-    image = tf.io.decode_jpeg(align_jpeg(image, spec, image_size, example_seed), channels=3)
-  image = preprocessing.fit_to_size(image, image_size, policy, seed=example_seed)
+    image = tf.io.decode_jpeg(align_jpeg(image, spec, image_size, seeds), channels=3)
+  image = preprocessing.fit_to_size(image, image_size, policy, seed=seeds)
   return {"image": image, "label": x["label"], "source": x["source"],
           "generator": x["generator"], "file_name": key}
 

@@ -1,0 +1,480 @@
+"""Evaluation of a trained run: metrics, figures and robustness protocols.
+
+- standard: predictions on a split → metrics overall, per source and per generator, at 0.5
+  and at the threshold chosen on the run's validation split; a temperature fitted there
+  too (calibration.json in the run directory, for export and predict); metrics.json,
+  report.md and the figures.
+- robustness: the test images under each condition of perturbations.ROBUSTNESS.
+- format-swap: the original images of both classes re-saved as JPEG 95/75, PNG and WebP.
+- leave-one-out: for each synthetic generator (or source), train without it and test on it.
+Test images are read unaligned by default (`align=False`): what users will feed the model.
+Threshold and temperature always come from the run's own mix, also when `--data` points
+at another mix (cross-dataset evaluation), so the test data never tunes them.
+"""
+
+import copy
+import dataclasses
+import importlib
+import importlib.util
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+import yaml
+
+from keras_detect import config as config_lib
+from keras_detect import data, metrics, perturbations, plots
+from keras_detect.errors import UserError
+
+GROUPS = ("generator", "source")
+CALIBRATION = "calibration.json"
+SYNTHETIC = "synthetic"
+
+
+@dataclass
+class Evaluation:
+  """A run's config and model, the mix to test on, and where results go."""
+  run_dir: str
+  config: config_lib.Config
+  model: keras.Model
+  mix: data.Mix  # the mix evaluated (the run's own unless --data)
+  own_mix: data.Mix  # the run's training mix: validation, threshold, leave-one-out
+  builders: dict
+  out_dir: str
+  align: bool = False
+  batch_size: int = 64
+  max_examples: int = 0  # 0: every example
+  threshold_method: str = "youden"  # youden | fpr (see metrics.choose_threshold)
+  target_fpr: float = 0.01
+  verbose: bool = True
+
+
+@dataclass
+class Predictions:
+  labels: np.ndarray  # 0 real, 1 synthetic
+  scores: np.ndarray  # probability of synthetic
+  probabilities: Optional[np.ndarray]  # [N, K] attribution softmax, or None
+  sources: np.ndarray
+  generators: np.ndarray  # "real" for real images
+
+
+def load_model(path: str) -> keras.Model:
+  """The one place evaluation loads a model; custom layers register on import."""
+  if not os.path.isfile(path):
+    raise UserError(f"No model at {path}: train one with `python -m keras_detect.fit`.")
+  try:
+    from keras_detect import detector
+    return detector.load_model(path)
+  except ImportError:  # parts of the detector package missing: Keras alone still loads it
+    for name in ("keras_detect.preprocessing", "keras_detect.layers"):  # register layers
+      if importlib.util.find_spec(name):
+        importlib.import_module(name)
+    return keras.models.load_model(path, safe_mode=True)
+
+
+def model_task(model: keras.Model) -> str:
+  if isinstance(model.output, dict) or len(model.outputs) > 1:
+    return "both"
+  return "binary" if model.output_shape[-1] == 1 else "attribution"
+
+
+def open_run(run_dir: str, *, mix: str = "", out: str = "", aligned: bool = False,
+             batch_size: int = 0, manual_dir: str = "", data_dir: str = "",
+             max_examples: int = 0, threshold_method: str = "youden",
+             target_fpr: float = 0.01, verbose: bool = True) -> Evaluation:
+  """Loads a run directory and the data to evaluate it on; checks that they fit."""
+  params = os.path.join(run_dir, "params.yaml")
+  if not os.path.isfile(params):
+    raise UserError(f"{run_dir} is not a run directory (no params.yaml): pass the folder "
+                    "that `python -m keras_detect.fit` wrote.")
+  config = config_lib.load(params)
+  model = load_model(os.path.join(run_dir, "best.keras"))
+  _check_model(model, config)
+  own_mix = data.load_mix(config.data.mix)
+  test_mix = data.load_mix(mix) if mix else own_mix
+  names = list(dict.fromkeys(s.name for s in own_mix.sources + test_mix.sources))
+  builders = data.prepare(names, manual_dir or config.data.manual_dir,
+                          data_dir or config.data.data_dir)
+  evaluation = Evaluation(run_dir, config, model, test_mix, own_mix, builders,
+                          out or run_dir, aligned, batch_size or config.data.batch_size,
+                          max_examples, threshold_method, target_fpr, verbose)
+  if config.model.task != "binary":
+    _check_generators(evaluation)
+  os.makedirs(evaluation.out_dir, exist_ok=True)
+  return evaluation
+
+
+def _check_model(model, config) -> None:
+  size = config.data.image_size
+  if tuple(model.input_shape[1:]) != (size, size, 3):
+    raise UserError(f"best.keras takes input {tuple(model.input_shape[1:])} but params.yaml "
+                    f"says image_size {size}: the run directory mixes files of two runs.")
+  task, names = model_task(model), config.data.class_names
+  if task != config.model.task:
+    raise UserError(f"best.keras is a '{task}' model but params.yaml says task "
+                    f"'{config.model.task}': the run directory mixes files of two runs.")
+  outputs = model.output["attribution"].shape if task == "both" else model.output_shape
+  if task != "binary" and outputs[-1] != len(names):
+    raise UserError(f"best.keras scores {outputs[-1]} classes but params.yaml names "
+                    f"{len(names)} ({names}).")
+
+
+def _check_generators(evaluation: Evaluation) -> None:
+  names = evaluation.config.data.class_names
+  counts = data.census({s.name: evaluation.builders[s.name] for s in evaluation.mix.sources})
+  generators = set(counts.generators())
+  if not generators & set(names[1:]):
+    raise UserError(
+        f"The attribution model names the generators {names[1:]}, but mix "
+        f"'{evaluation.mix.name}' holds {sorted(generators) or 'no generator labels'}: no "
+        "attribution can be scored. Evaluate it on a mix with those generators.")
+
+
+def predict(evaluation: Evaluation, mix: data.Mix, split: str, *, model=None, transform=None,
+            perturb=None) -> Predictions:
+  """Scores every example of a split (or an even sample of --max-examples)."""
+  model = model or evaluation.model
+  config = evaluation.config
+  n = data.number_of_examples(mix, evaluation.builders, split)
+  ds = data.make_dataset(mix, evaluation.builders, split, image_size=config.data.image_size,
+                         batch_size=evaluation.batch_size, policy=config.data.eval_policy,
+                         align=evaluation.align, transform=transform)
+  if evaluation.max_examples and n > evaluation.max_examples:
+    # Every k-th example: the split is ordered by source, so a prefix would be one source.
+    step = math.ceil(n / evaluation.max_examples)
+    ds = ds.unbatch().shard(step, 0).batch(evaluation.batch_size)
+    n = math.ceil(n / step)
+  if perturb is not None:
+    ds = ds.map(lambda b: {**b, "image": tf.map_fn(perturb, b["image"])},
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+  bar = keras.utils.Progbar(n, verbose=1 if evaluation.verbose else 0, unit_name="image")
+  parts = {key: [] for key in ("labels", "scores", "probabilities", "sources", "generators")}
+  for batch in ds.as_numpy_iterator():
+    scores, probabilities = _scores(model.predict_on_batch(batch["image"]))
+    parts["labels"].append(batch["label"])
+    parts["scores"].append(scores)
+    parts["probabilities"].append(probabilities)
+    parts["sources"].append(batch["source"].astype(str))
+    parts["generators"].append(np.where(batch["label"] == 0, metrics.REAL,
+                                        batch["generator"].astype(str)))
+    bar.add(len(batch["label"]))
+  if not parts["labels"]:
+    raise UserError(f"Mix '{mix.name}' has no '{split}' examples to evaluate.")
+  joined = {k: None if v[0] is None else np.concatenate(v) for k, v in parts.items()}
+  return Predictions(**joined)
+
+
+def _scores(outputs):
+  """Model outputs → (probability of synthetic [B], attribution probabilities or None)."""
+  if isinstance(outputs, dict):
+    return np.asarray(outputs["binary"])[:, 0], np.asarray(outputs["attribution"])
+  outputs = np.asarray(outputs)
+  if outputs.shape[-1] == 1:
+    return outputs[:, 0], None
+  return 1.0 - outputs[:, 0], outputs  # class 0 is "real"
+
+
+def calibrate(evaluation: Evaluation, save: bool = True) -> dict:
+  """Threshold and temperature from the run's own validation split (→ calibration.json)."""
+  own = evaluation.own_mix
+  result = {"chosen_on": f"{own.name}/validation", "aligned": evaluation.align,
+            "score": "probability of synthetic from best.keras, before temperature"}
+  if not data.number_of_examples(own, evaluation.builders, "validation"):
+    result.update(threshold=0.5, threshold_method="default", temperature=1.0,
+                  reason="the mix has no validation split")
+  else:
+    val = predict(evaluation, own, "validation")
+    chosen = metrics.choose_threshold(val.labels, val.scores, evaluation.threshold_method,
+                                      evaluation.target_fpr)
+    result.update({"threshold_" + k if k != "threshold" else k: v for k, v in chosen.items()})
+    result.update(metrics.fit_temperature(val.labels, val.scores))
+    result["validation_examples"] = int(len(val.labels))
+    if val.probabilities is not None:
+      targets = _targets(val, evaluation.config.data.class_names)
+      known = targets >= 0
+      fitted = metrics.fit_temperature(targets[known], val.probabilities[known])
+      result["attribution_temperature"] = fitted["temperature"]
+  result["threshold_calibrated"] = float(
+      metrics.apply_temperature([result["threshold"]], result["temperature"])[0])
+  if save:
+    _write_json(os.path.join(evaluation.run_dir, CALIBRATION), result)
+  return result
+
+
+def _targets(p: Predictions, class_names: list) -> np.ndarray:
+  index = {name: i for i, name in enumerate(class_names)}
+  return np.array([index.get(g, -1) for g in p.generators])
+
+
+def standard(evaluation: Evaluation, split: str = "test") -> dict:
+  """Metrics, report.md and figures for one split; returns what metrics.json holds."""
+  calibration = calibrate(evaluation)
+  p = predict(evaluation, evaluation.mix, split)
+  threshold, temperature = calibration["threshold"], calibration["temperature"]
+  calibrated = metrics.apply_temperature(p.scores, temperature)
+  result = {"run_dir": evaluation.run_dir, "mix": evaluation.mix.name, "split": split,
+            "aligned": evaluation.align, "calibration": calibration,
+            "ece_after_temperature": metrics.expected_calibration_error(p.labels, calibrated)}
+  for name, t in (("at_0.5", 0.5), ("at_threshold", threshold)):
+    result[name] = {
+        "overall": metrics.binary_metrics(p.labels, p.scores, t),
+        "per_source": metrics.per_group(p.labels, p.scores, p.sources, t),
+        # A generator alone is one class; against every real image its AUC is defined.
+        "per_generator": metrics.per_group(p.labels, p.scores, p.generators, t, with_real=True),
+    }
+  names = evaluation.config.data.class_names
+  if p.probabilities is None:
+    names = [metrics.REAL, SYNTHETIC]
+    predicted = np.where(p.scores >= threshold, SYNTHETIC, metrics.REAL)
+  else:
+    predicted = np.asarray(names)[p.probabilities.argmax(axis=1)]
+    targets = _targets(p, names)
+    known = targets >= 0
+    result["attribution"] = metrics.attribution_metrics(targets[known],
+                                                        p.probabilities[known], names)
+    result["attribution"]["unknown_generators"] = sorted(set(p.generators[~known].tolist()))
+  matrix, sources = metrics.source_confusion(p.sources, predicted, names)
+  result["source_confusion"] = {"classes": names, "sources": sources, "matrix": matrix.tolist()}
+  result["skipped_files"] = skipped_files(evaluation)
+  result["figures"] = _standard_figures(evaluation, p, threshold, calibrated, result)
+  _write_json(os.path.join(evaluation.out_dir, "metrics.json"), result)
+  Path(evaluation.out_dir, "report.md").write_text(_standard_report(result))
+  return result
+
+
+def _standard_figures(evaluation, p, threshold, calibrated, result) -> list:
+  out = lambda name: os.path.join(evaluation.out_dir, name)  # noqa: E731
+  binary_predicted = (p.scores >= threshold).astype(int)
+  paths = [plots.roc(p.labels, p.scores, out("roc.png")),
+           plots.det(p.labels, p.scores, out("det.png")),
+           plots.precision_recall(p.labels, p.scores, out("precision_recall.png")),
+           plots.confusion(p.labels, binary_predicted, [metrics.REAL, SYNTHETIC],
+                           out("confusion.png"), f"Confusion at threshold {threshold:.3f}"),
+           plots.reliability(p.labels, {"raw": p.scores, "temperature-scaled": calibrated},
+                             out("reliability.png"))]
+  confusion = result["source_confusion"]
+  paths.append(plots.source_confusion(confusion["matrix"], confusion["classes"],
+                                      confusion["sources"], out("source_confusion.png")))
+  if "attribution" in result:
+    targets = _targets(p, confusion["classes"])
+    known = targets >= 0
+    paths.append(plots.confusion(targets[known], p.probabilities[known].argmax(axis=1),
+                                 confusion["classes"], out("generator_confusion.png"),
+                                 "Generator attribution"))
+  return [os.path.basename(path) for path in paths if path]
+
+
+def skipped_files(evaluation: Evaluation) -> dict:
+  """source → split → {reason: count} of files its builder could not decode."""
+  result = {}
+  for entry in evaluation.mix.sources:
+    skipped = evaluation.builders[entry.name].info.metadata.get("skipped") or {}
+    bad = {split: dict(c) for split, c in skipped.items() if c}
+    if bad:
+      result[entry.name] = bad
+  return result
+
+
+def robustness(evaluation: Evaluation, split: str = "test", conditions=None) -> list:
+  """One row per perturbation of the (sized) test images; robustness.json/.md, a PNG per family."""
+  rows = _conditions(evaluation, split, perturbations.ROBUSTNESS, conditions, "robustness")
+  for family in dict.fromkeys(r["family"] for r in rows[1:]):
+    plots.robustness_family(rows, family, os.path.join(evaluation.out_dir,
+                                                       f"robustness_{family}.png"))
+  return rows
+
+
+def format_swap(evaluation: Evaluation, split: str = "test", conditions=None) -> list:
+  """One row per format the original images of both classes are re-saved as."""
+  return _conditions(evaluation, split, perturbations.FORMAT_SWAP, conditions, "format_swap")
+
+
+def _conditions(evaluation, split, registry, names, report) -> list:
+  threshold = calibrate(evaluation, save=False)["threshold"]
+  rows = []
+  for condition in perturbations.select(registry, names):
+    if registry is perturbations.FORMAT_SWAP:  # acts on the decoded original, before sizing
+      p = predict(evaluation, evaluation.mix, split, transform=condition.apply)
+    else:  # acts on the sized model input
+      p = predict(evaluation, evaluation.mix, split, perturb=condition.apply)
+    rows.append(_condition_row(condition, p, threshold))
+  for row in rows:  # drops from clean (the first row); positive: worse than clean
+    for key in ("roc_auc", "accuracy_at_0.5", "accuracy_at_threshold"):
+      both = row[key] is not None and rows[0][key] is not None
+      row[f"drop_{key}"] = rows[0][key] - row[key] if both else None
+  columns = ["condition", "examples", "average_precision", "roc_auc", "accuracy_at_0.5",
+             "accuracy_at_threshold", "real_fpr_at_0.5", "real_fpr_at_threshold",
+             "drop_roc_auc", "drop_accuracy_at_0.5", "drop_accuracy_at_threshold"]
+  _write_rows(evaluation, report, rows, columns,
+              f"{report.replace('_', ' ').capitalize()}: {evaluation.mix.name}, {split} split, "
+              f"validated threshold {threshold:.4f}")
+  return rows
+
+
+def _condition_row(condition, p: Predictions, threshold: float) -> dict:
+  row = {"condition": condition.name, "family": condition.family,
+         "strength": condition.strength, "examples": int(len(p.labels)),
+         **metrics.ranking_metrics(p.labels, p.scores)}
+  for name, t in (("0.5", 0.5), ("threshold", threshold)):
+    at = metrics.binary_metrics(p.labels, p.scores, t)
+    row[f"accuracy_at_{name}"] = at["accuracy"]
+    row[f"real_fpr_at_{name}"] = at["fpr"]
+  return row
+
+
+def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str = "test",
+                  train_fn=None) -> list:
+  """Per synthetic group of the run's mix: train without it (`train_fn(config) -> run_dir`,
+  by default train_lib.train), test on its images plus every real image of the split."""
+  if group not in GROUPS:
+    raise UserError(f"--group must be one of {GROUPS}")
+  if train_fn is None:
+    from keras_detect import train_lib
+    train_fn = train_lib.train
+  own = evaluation.own_mix
+  holders, real_sources = _synthetic_groups(evaluation, group)
+  rows = []
+  for held_out, removed in sorted(holders.items()):
+    kept = [s for s in own.sources if s.name not in removed]
+    row = {"held_out": held_out, "sources_removed": sorted(removed)}
+    if not any(sources - removed for sources in holders.values()):
+      rows.append({**row, "skipped": "no synthetic source would be left to train on"})
+      continue
+    folder = os.path.join(evaluation.out_dir, "leave_one_out", f"without_{held_out}")
+    os.makedirs(folder, exist_ok=True)
+    config = copy.deepcopy(evaluation.config)
+    config.data.mix = _write_mix(own, kept, os.path.join(folder, "mix.yaml"))
+    config.data.class_names = []
+    config.train.run_dir = os.path.join(folder, "run")
+    run_dir = train_fn(config)
+    test_mix = dataclasses.replace(own, sources=tuple(
+        s for s in own.sources if s.name in removed | real_sources))
+    p = predict(evaluation, test_mix, split, model=load_model(os.path.join(run_dir, "best.keras")))
+    keys = p.generators if group == "generator" else p.sources
+    at = metrics.binary_metrics(*_held_out(p, keys == held_out))
+    rows.append({**row, "run_dir": run_dir, "held_out_examples": at["synthetic"],
+                 "real_examples": at["real"], "roc_auc": at["roc_auc"],
+                 "average_precision": at["average_precision"], "accuracy_at_0.5": at["accuracy"],
+                 "held_out_recall_at_0.5": at["recall"] if at["synthetic"] else None,
+                 "real_fpr_at_0.5": at["fpr"], "undefined": at.get("undefined")})
+  columns = ["held_out", "sources_removed", "held_out_examples", "real_examples", "roc_auc",
+             "average_precision", "accuracy_at_0.5", "held_out_recall_at_0.5",
+             "real_fpr_at_0.5", "skipped"]
+  _write_rows(evaluation, "leave_one_out", rows, columns,
+              f"Leave one {group} out: {own.name}, {split} split (each row: trained without "
+              f"it, tested on its images plus every real image)")
+  return rows
+
+
+def _synthetic_groups(evaluation: Evaluation, group: str) -> tuple:
+  """({generator or source: sources holding its synthetic images}, sources with real images)."""
+  sources = evaluation.own_mix.sources
+  counts = data.census({s.name: evaluation.builders[s.name] for s in sources})
+  holders, real_sources = {}, set()
+  for (source, _), counter in counts.counts.items():
+    for label, generator in counter:
+      if label:
+        holders.setdefault(generator if group == "generator" else source, set()).add(source)
+      else:
+        real_sources.add(source)
+  return holders, real_sources
+
+
+def _held_out(p: Predictions, in_group) -> tuple:
+  keep = (p.labels == 0) | ((p.labels == 1) & in_group)
+  return p.labels[keep], p.scores[keep]
+
+
+def _write_mix(mix: data.Mix, sources: list, path: str) -> str:
+  values = {"description": f"{mix.name} without some sources (leave-one-out)",
+            "sources": [{k: v for k, v in dataclasses.asdict(s).items() if v is not None}
+                        for s in sources],
+            "balance": mix.balance}
+  if mix.align is not None:
+    values["align"] = {k: list(v) if isinstance(v, tuple) else v
+                       for k, v in dataclasses.asdict(mix.align).items()}
+  Path(path).write_text(yaml.safe_dump(values, sort_keys=False))
+  return path
+
+
+# --- reports ------------------------------------------------------------------------
+
+def _write_rows(evaluation, name: str, rows: list, columns: list, heading: str) -> None:
+  """rows → NAME.json and a NAME.md table (with the reasons of undefined metrics)."""
+  _write_json(os.path.join(evaluation.out_dir, f"{name}.json"), rows)
+  notes = sorted({r["undefined"] for r in rows if r.get("undefined")})
+  Path(evaluation.out_dir, f"{name}.md").write_text(
+      f"# {heading}\n\n" + _table(rows, columns) + "".join(f"\n{n}\n" for n in notes))
+
+
+def _standard_report(result: dict) -> str:
+  cal, at_half, at_threshold = result["calibration"], result["at_0.5"], result["at_threshold"]
+  images = "aligned as in training" if result["aligned"] else "unaligned, as users send them"
+  lines = [f"# Evaluation: {result['mix']}, {result['split']} split", "",
+           f"Run `{result['run_dir']}`; images {images}. Threshold {cal['threshold']:.4f} "
+           f"({cal.get('threshold_method')}, chosen on {cal['chosen_on']}); temperature "
+           f"{cal['temperature']:.3f}: ECE {_cell(at_half['overall']['ece'])} → "
+           f"{_cell(result['ece_after_temperature'])}.", "", "## Overall", ""]
+  keys = ["examples", "real", "synthetic", "accuracy", "balanced_accuracy", "precision", "recall",
+          "f1", "fpr", "fnr", "average_precision", "roc_auc", "tpr_at_1pct_fpr", "ece"]
+  lines.append(_table([{"metric": k, "at 0.5": at_half["overall"][k],
+                        "at threshold": at_threshold["overall"][k]} for k in keys],
+                      ["metric", "at 0.5", "at threshold"]))
+  columns = ["group", "examples", "real", "synthetic", "roc_auc", "average_precision",
+             "tpr_at_1pct_fpr", "accuracy @0.5", "accuracy", "fpr", "fnr"]
+  for by, title in (("per_source", "Per source"),
+                    ("per_generator", "Per generator (each against every real image)")):
+    rows = [{"group": name, **values, "accuracy @0.5": at_half[by][name]["accuracy"]}
+            for name, values in at_threshold[by].items()]
+    undefined = ", ".join(f"{r['group']} ({r['undefined'].split(':')[0]})"
+                          for r in rows if r.get("undefined"))
+    lines += ["", f"## {title}", "", "Accuracy, FPR and FNR at the validated threshold.", "",
+              _table(rows, columns)]
+    lines += [f"AUC, AP and TPR@1%FPR undefined for: {undefined}"] if undefined else []
+  if "attribution" in result:
+    attribution = result["attribution"]
+    lines += ["", "## Generator attribution", "",
+              _table([attribution], ["examples", "accuracy", "balanced_accuracy", "macro_f1"])]
+    if attribution["unknown_generators"]:
+      lines.append(f"Not among the model's classes (left out): {attribution['unknown_generators']}")
+  confusion = result["source_confusion"]
+  rows = [{"predicted": c, **dict(zip(confusion["sources"], values))}
+          for c, values in zip(confusion["classes"], confusion["matrix"])]
+  lines += ["", "## Predicted class per test source (columns sum to 1)", "",
+            _table(rows, ["predicted"] + confusion["sources"]),
+            "## Files the builders skipped (could not decode)", ""]
+  lines += [f"- {source}: {splits}" for source, splits in result["skipped_files"].items()] or ["None."]
+  lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in result["figures"]]
+  return "\n".join(lines) + "\n"
+
+
+def _table(rows: list, columns: list) -> str:
+  lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+  for row in rows:
+    lines.append("| " + " | ".join(_cell(row.get(c)) for c in columns) + " |")
+  return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+  if value is None:
+    return "n/a"
+  if isinstance(value, float):
+    return f"{value:.4f}"
+  if isinstance(value, (list, tuple)):
+    return ", ".join(map(str, value))
+  return str(value)
+
+
+def _write_json(path: str, values) -> None:
+  Path(path).write_text(json.dumps(values, indent=1, default=lambda v: v.item()))
+
+
+if __name__ == "__main__":
+  from keras_detect import cli
+  cli.run_verb("evaluate")
