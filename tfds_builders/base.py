@@ -212,3 +212,115 @@ class GridImageBuilder(ImageFolderBuilder, skip_registration=True):
   def tiles(self, row: dict) -> list:
     return grid_tiles(int(row["width"]), int(row["height"]), int(row["grid_rows"]),
                       int(row["grid_cols"]), int(row.get("gutter_px") or 0))
+
+
+# --- releases laid out as folders (no manifest) -------------------------------------------
+
+IMAGE_SUFFIXES = frozenset((".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".bmp", ".gif",
+                            ".tif", ".tiff"))
+# Split folder names of public releases → our splits.
+OFFICIAL_SPLIT_FOLDERS = {"train": "train", "training": "train", "val": "validation",
+                          "valid": "validation", "validation": "validation", "test": "test",
+                          "testing": "test"}
+
+
+def train_or_validation(group_key: str) -> str:
+  """Split of a group from an official train split: split_for's validation share, else train."""
+  return "validation" if split_for(group_key) == "validation" else "train"
+
+
+def image_files(root: epath.Path) -> list:
+  """Paths (relative to root, sorted) of the image files at any depth below root.
+
+  Hidden files and folders are left out: archives made on macOS carry `._name.jpg`
+  resource forks and `__MACOSX/` copies that are not images.
+  """
+  found = []
+  for folder, _, files in root.walk():
+    for name in files:
+      path = (epath.Path(folder) / name).relative_to(root)
+      hidden = any(part.startswith(".") or part == "__MACOSX" for part in path.parts)
+      if not hidden and path.suffix.lower() in IMAGE_SUFFIXES:
+        found.append(path)
+  return sorted(found, key=str)
+
+
+class ClassFolderBuilder(ImageFolderBuilder, skip_registration=True):
+  """A release laid out as folders, read without a manifest.
+
+  LAYOUT names the folder levels below the source folder, outermost first; images may
+  sit at any depth below them. Two level names have a meaning:
+  - "split": an official split folder (OFFICIAL_SPLIT_FOLDERS). Official test stays test;
+    a group found in several official splits goes to the most held-out one; an official
+    train without an official validation gives validation by hash (`train_or_validation`).
+  - "class": says label and generator. CLASSES maps folder → generator ("" for real) and
+    leaves other folders out; with CLASSES None, REAL_FOLDER is real and any other folder
+    is a generator of that name.
+  Other level names (e.g. "modality") are kept in the row under that name. Without a
+  "class" level every file has LABEL and GENERATOR.
+  """
+
+  LAYOUT = ()
+  CLASSES = None
+  REAL_FOLDER = "real"
+  LABEL = "real"
+  GENERATOR = ""
+
+  def rows(self, root: epath.Path) -> list:
+    rows = [self._with_sha256(root, row) for row in self._folder_rows(root)]
+    official = {}
+    for row in rows:
+      if row.get("official_split"):
+        group = self.group_key(row, None)
+        official[group] = max(official.get(group, "train"), row["official_split"],
+                              key=SPLITS.index)
+    self._official_split = official
+    self._has_official_validation = "validation" in official.values()
+    return rows
+
+  def exclusion(self, row: dict) -> str:
+    """Why a file found in the layout is not part of the source; "" (the default) keeps it."""
+    return ""
+
+  def split_of(self, row: dict, tile) -> str:
+    group = self.group_key(row, tile)
+    official = self._official_split.get(group)
+    if official is None:
+      return split_for(group)
+    if official == "train" and not self._has_official_validation:
+      return train_or_validation(group)
+    return official
+
+  def _folder_rows(self, root: epath.Path) -> Iterator[dict]:
+    left_out = Counter()
+    for path in image_files(root):
+      parts = path.parts
+      row = dict(zip(self.LAYOUT, parts[:-1]), file_name="/".join(parts))
+      reason = self._label(row) if len(parts) > len(self.LAYOUT) else "outside the layout"
+      reason = reason or self.exclusion(row)
+      if reason:
+        left_out[reason] += 1
+      else:
+        yield row
+    for reason, count in sorted(left_out.items()):
+      logging.warning("%s: left out %d files (%s; layout %s).", self.name, count, reason,
+                      "/".join(self.LAYOUT) or "flat")
+
+  def _label(self, row: dict) -> str:
+    """Fills label, generator and official_split in row; returns why not ("" when done)."""
+    if "split" in row:
+      row["official_split"] = OFFICIAL_SPLIT_FOLDERS.get(row["split"].lower())
+      if row["official_split"] is None:
+        return f"split folder '{row['split']}' unknown"
+    if "class" not in row:
+      row["label"], row["generator"] = self.LABEL, self.GENERATOR
+      return ""
+    folder = row["class"]
+    if self.CLASSES is None:
+      generator = "" if folder.lower() == self.REAL_FOLDER else folder
+    elif folder in self.CLASSES:
+      generator = self.CLASSES[folder]
+    else:
+      return f"class folder '{folder}' unknown"
+    row["label"], row["generator"] = ("synthetic" if generator else "real"), generator
+    return ""

@@ -1,0 +1,14 @@
+"""Builds stable_imagenet1k from dummy_data/ (same layout as the real folder)."""
+
+import tensorflow_datasets as tfds
+
+from tfds_builders.stable_imagenet1k import stable_imagenet1k_dataset_builder
+
+
+class BuilderTest(tfds.testing.DatasetBuilderTestCase):
+  DATASET_CLASS = stable_imagenet1k_dataset_builder.Builder
+  SPLITS = {"train": 15, "validation": 3, "test": 2}
+
+
+if __name__ == "__main__":
+  tfds.testing.test_main()
