@@ -16,7 +16,6 @@ import copy
 import dataclasses
 import importlib
 import importlib.util
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import tensorflow as tf
 import yaml
 
 from keras_detect import config as config_lib
-from keras_detect import data, metrics, perturbations, plots
+from keras_detect import data, metrics, perturbations, plots, report
 from keras_detect.errors import UserError
 
 GROUPS = ("generator", "source")
@@ -203,7 +202,7 @@ def calibrate(evaluation: Evaluation, save: bool = True) -> dict:
   result["threshold_calibrated"] = float(
       metrics.apply_temperature([result["threshold"]], result["temperature"])[0])
   if save:
-    _write_json(os.path.join(evaluation.run_dir, CALIBRATION), result)
+    report.write_json(os.path.join(evaluation.run_dir, CALIBRATION), result)
   return result
 
 
@@ -243,8 +242,8 @@ def standard(evaluation: Evaluation, split: str = "test") -> dict:
   result["source_confusion"] = {"classes": names, "sources": sources, "matrix": matrix.tolist()}
   result["skipped_files"] = skipped_files(evaluation)
   result["figures"] = _standard_figures(evaluation, p, threshold, calibrated, result)
-  _write_json(os.path.join(evaluation.out_dir, "metrics.json"), result)
-  Path(evaluation.out_dir, "report.md").write_text(_standard_report(result))
+  report.write_json(os.path.join(evaluation.out_dir, "metrics.json"), result)
+  Path(evaluation.out_dir, "report.md").write_text(report.standard_report(result))
   return result
 
 
@@ -295,7 +294,7 @@ def format_swap(evaluation: Evaluation, split: str = "test", conditions=None) ->
   return _conditions(evaluation, split, perturbations.FORMAT_SWAP, conditions, "format_swap")
 
 
-def _conditions(evaluation, split, registry, names, report) -> list:
+def _conditions(evaluation, split, registry, names, protocol) -> list:
   threshold = calibrate(evaluation, save=False)["threshold"]
   rows = []
   for condition in perturbations.select(registry, names):
@@ -311,9 +310,9 @@ def _conditions(evaluation, split, registry, names, report) -> list:
   columns = ["condition", "examples", "average_precision", "roc_auc", "accuracy_at_0.5",
              "accuracy_at_threshold", "real_fpr_at_0.5", "real_fpr_at_threshold",
              "drop_roc_auc", "drop_accuracy_at_0.5", "drop_accuracy_at_threshold"]
-  _write_rows(evaluation, report, rows, columns,
-              f"{report.replace('_', ' ').capitalize()}: {evaluation.mix.name}, {split} split, "
-              f"validated threshold {threshold:.4f}")
+  report.write_rows(evaluation.out_dir, protocol, rows, columns,
+                    f"{protocol.replace('_', ' ').capitalize()}: {evaluation.mix.name}, "
+                    f"{split} split, validated threshold {threshold:.4f}")
   return rows
 
 
@@ -366,7 +365,7 @@ def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str =
   columns = ["held_out", "sources_removed", "held_out_examples", "real_examples", "roc_auc",
              "average_precision", "accuracy_at_0.5", "held_out_recall_at_0.5",
              "real_fpr_at_0.5", "skipped"]
-  _write_rows(evaluation, "leave_one_out", rows, columns,
+  report.write_rows(evaluation.out_dir, "leave_one_out", rows, columns,
               f"Leave one {group} out: {own.name}, {split} split (each row: trained without "
               f"it, tested on its images plus every real image)")
   return rows
@@ -401,78 +400,6 @@ def _write_mix(mix: data.Mix, sources: list, path: str) -> str:
                        for k, v in dataclasses.asdict(mix.align).items()}
   Path(path).write_text(yaml.safe_dump(values, sort_keys=False))
   return path
-
-
-# --- reports ------------------------------------------------------------------------
-
-def _write_rows(evaluation, name: str, rows: list, columns: list, heading: str) -> None:
-  """rows → NAME.json and a NAME.md table (with the reasons of undefined metrics)."""
-  _write_json(os.path.join(evaluation.out_dir, f"{name}.json"), rows)
-  notes = sorted({r["undefined"] for r in rows if r.get("undefined")})
-  Path(evaluation.out_dir, f"{name}.md").write_text(
-      f"# {heading}\n\n" + _table(rows, columns) + "".join(f"\n{n}\n" for n in notes))
-
-
-def _standard_report(result: dict) -> str:
-  cal, at_half, at_threshold = result["calibration"], result["at_0.5"], result["at_threshold"]
-  images = "aligned as in training" if result["aligned"] else "unaligned, as users send them"
-  lines = [f"# Evaluation: {result['mix']}, {result['split']} split", "",
-           f"Run `{result['run_dir']}`; images {images}. Threshold {cal['threshold']:.4f} "
-           f"({cal.get('threshold_method')}, chosen on {cal['chosen_on']}); temperature "
-           f"{cal['temperature']:.3f}: ECE {_cell(at_half['overall']['ece'])} → "
-           f"{_cell(result['ece_after_temperature'])}.", "", "## Overall", ""]
-  keys = ["examples", "real", "synthetic", "accuracy", "balanced_accuracy", "precision", "recall",
-          "f1", "fpr", "fnr", "average_precision", "roc_auc", "tpr_at_1pct_fpr", "ece"]
-  lines.append(_table([{"metric": k, "at 0.5": at_half["overall"][k],
-                        "at threshold": at_threshold["overall"][k]} for k in keys],
-                      ["metric", "at 0.5", "at threshold"]))
-  columns = ["group", "examples", "real", "synthetic", "roc_auc", "average_precision",
-             "tpr_at_1pct_fpr", "accuracy @0.5", "accuracy", "fpr", "fnr"]
-  for by, title in (("per_source", "Per source"),
-                    ("per_generator", "Per generator (each against every real image)")):
-    rows = [{"group": name, **values, "accuracy @0.5": at_half[by][name]["accuracy"]}
-            for name, values in at_threshold[by].items()]
-    undefined = ", ".join(f"{r['group']} ({r['undefined'].split(':')[0]})"
-                          for r in rows if r.get("undefined"))
-    lines += ["", f"## {title}", "", "Accuracy, FPR and FNR at the validated threshold.", "",
-              _table(rows, columns)]
-    lines += [f"AUC, AP and TPR@1%FPR undefined for: {undefined}"] if undefined else []
-  if "attribution" in result:
-    attribution = result["attribution"]
-    lines += ["", "## Generator attribution", "",
-              _table([attribution], ["examples", "accuracy", "balanced_accuracy", "macro_f1"])]
-    if attribution["unknown_generators"]:
-      lines.append(f"Not among the model's classes (left out): {attribution['unknown_generators']}")
-  confusion = result["source_confusion"]
-  rows = [{"predicted": c, **dict(zip(confusion["sources"], values))}
-          for c, values in zip(confusion["classes"], confusion["matrix"])]
-  lines += ["", "## Predicted class per test source (columns sum to 1)", "",
-            _table(rows, ["predicted"] + confusion["sources"]),
-            "## Files the builders skipped (could not decode)", ""]
-  lines += [f"- {source}: {splits}" for source, splits in result["skipped_files"].items()] or ["None."]
-  lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in result["figures"]]
-  return "\n".join(lines) + "\n"
-
-
-def _table(rows: list, columns: list) -> str:
-  lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-  for row in rows:
-    lines.append("| " + " | ".join(_cell(row.get(c)) for c in columns) + " |")
-  return "\n".join(lines) + "\n"
-
-
-def _cell(value) -> str:
-  if value is None:
-    return "n/a"
-  if isinstance(value, float):
-    return f"{value:.4f}"
-  if isinstance(value, (list, tuple)):
-    return ", ".join(map(str, value))
-  return str(value)
-
-
-def _write_json(path: str, values) -> None:
-  Path(path).write_text(json.dumps(values, indent=1, default=lambda v: v.item()))
 
 
 if __name__ == "__main__":

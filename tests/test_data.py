@@ -99,7 +99,7 @@ def test_shared_sources_have_no_content_or_group_across_splits(name, tmp_path_fa
     ds = builder.as_dataset(split=split, decoders={"image": tfds.decode.SkipDecoding()})
     for x in ds.as_numpy_iterator():
       digest = hashlib.sha256(x["image"]).hexdigest()
-      assert owner_of_hash.setdefault(digest, split) == split, f"duplicate across splits"
+      assert owner_of_hash.setdefault(digest, split) == split, "duplicate across splits"
       group = x["group"].decode()
       assert owner_of_group.setdefault(group, split) == split, f"group {group} straddles splits"
   assert len(Counter(owner_of_group.values())) >= 2
