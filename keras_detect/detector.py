@@ -31,6 +31,7 @@ def build(model_config, image_size: int, class_names: list, seed: int = 0) -> ke
   if model_config.augment.degradation:
     x = preprocessing.Degradation(seed=seed, name="degradation")(x)
   x = layers.BackbonePreprocess(entry.preprocess, name="backbone_preprocess")(x)
+  before_backbone = {l.name for l in keras.Model(inputs, x).layers}
   features = backbones.build_features(model_config.backbone, x,
                                       weights=weights_argument(model_config.weights),
                                       **model_config.options)
@@ -42,8 +43,7 @@ def build(model_config, image_size: int, class_names: list, seed: int = 0) -> ke
     y = keras.layers.Dropout(model_config.dropout, name="head_dropout")(y)
   outputs = _task_outputs(y, model_config.task, class_names)
   model = keras.Model(inputs, outputs, name=f"detector_{model_config.backbone}")
-  model.backbone_layers = [l.name for l in features.layers
-                           if not isinstance(l, keras.layers.InputLayer)]
+  model.backbone_layers = [l.name for l in features.layers if l.name not in before_backbone]
   return model
 
 
@@ -106,7 +106,6 @@ def backbone_layer_names(model: keras.Model) -> set:
 
 def load_model(path: str) -> keras.Model:
   """Loads a saved detector; the custom layers register on import of this module."""
-  from keras_detect import baselines  # noqa: F401  (registers baseline layers, if any)
   if not os.path.isfile(path):
     raise UserError(f"No model at {path}: train one with `python -m keras_detect.fit`.")
   return keras.models.load_model(path, safe_mode=True)

@@ -1,0 +1,132 @@
+"""Custom layers: shapes, what they compute, and save/load with safe_mode=True."""
+
+import keras
+import numpy as np
+import pytest
+import scipy.fft
+import tensorflow as tf
+
+from keras_detect import layers, preprocessing
+
+
+def images(batch=2, size=16, seed=0):
+  return np.random.default_rng(seed).uniform(0, 255, (batch, size, size, 3)).astype("float32")
+
+
+EXTREMES = np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), 255.0)]).astype("float32")
+
+
+@pytest.mark.parametrize("mode, low, high", [
+    ("none", 0.0, 255.0),
+    ("tf", -1.0, 1.0),
+    ("torch", (0 - 0.485) / 0.229, (1 - 0.406) / 0.225),
+    ("caffe", -123.68, 255 - 103.939),
+])
+def test_backbone_preprocess_maps_0_255_to_the_documented_range(mode, low, high):
+  out = layers.BackbonePreprocess(mode)(EXTREMES).numpy()
+  np.testing.assert_allclose([out.min(), out.max()], [low, high], rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode, module", [
+    ("tf", keras.applications.mobilenet),
+    ("torch", keras.applications.densenet),
+    ("caffe", keras.applications.resnet50),
+])
+def test_backbone_preprocess_matches_keras_preprocess_input(mode, module):
+  x = images()
+  expected = module.preprocess_input(x.copy())
+  np.testing.assert_allclose(layers.BackbonePreprocess(mode)(x).numpy(), expected, atol=1e-4)
+
+
+def test_backbone_preprocess_rejects_an_unknown_mode():
+  with pytest.raises(ValueError, match="Unknown preprocess mode"):
+    layers.BackbonePreprocess("bgr")
+
+
+def test_dct2d_keeps_the_shape():
+  assert layers.DCT2D()(images(size=12)).shape == (2, 12, 12, 3)
+
+
+def test_dct2d_matches_scipy_log_dct_standardised():
+  x = images(batch=1)
+  coefficients = scipy.fft.dctn(x[0], type=2, norm="ortho", axes=(0, 1))
+  logs = np.log(np.abs(coefficients) + 1e-3)
+  expected = (logs - logs.mean()) / logs.std()
+  np.testing.assert_allclose(layers.DCT2D()(x).numpy()[0], expected, atol=1e-3)
+
+
+def test_dct2d_of_a_constant_image_puts_the_energy_in_the_dc_coefficient():
+  out = layers.DCT2D()(np.full((1, 16, 16, 3), 100.0, "float32")).numpy()[0]
+  dc = out[0, 0]
+  rest = out.reshape(-1, 3)[1:]
+  assert np.all(dc > rest.max(axis=0) + 5.0)  # many standard deviations above the rest
+
+
+@pytest.mark.parametrize("channels", [1, 3, 64])
+def test_cbam_builds_for_any_channel_count_and_keeps_the_shape(channels):
+  x = np.random.default_rng(0).normal(size=(2, 8, 8, channels)).astype("float32")
+  assert layers.CBAM(reduction=16, kernel_size=3)(x).shape == x.shape
+
+
+def test_cbam_is_a_gate_between_zero_and_the_input():
+  x = np.abs(np.random.default_rng(0).normal(size=(2, 8, 8, 4))).astype("float32")
+  out = layers.CBAM(reduction=2)(x).numpy()
+  assert np.all(out >= 0) and np.all(out <= x)
+
+
+SAVABLE = {
+    "backbone_preprocess": lambda: layers.BackbonePreprocess("caffe"),
+    "dct2d": lambda: layers.DCT2D(epsilon=1e-2),
+    "cbam": lambda: layers.CBAM(reduction=2, kernel_size=5),
+    "random_jpeg": lambda: preprocessing.RandomJpegQuality((40, 60), rate=1.0, seed=1),
+    "random_blur": lambda: preprocessing.RandomGaussianBlur((1.0, 2.0), rate=1.0, seed=1),
+    "random_grayscale": lambda: preprocessing.RandomGrayscale(rate=1.0, seed=1),
+    "degradation": lambda: preprocessing.Degradation(seed=3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAVABLE))
+def test_layer_saves_and_loads_with_safe_mode(name, tmp_path):
+  inputs = keras.Input((16, 16, 3))
+  layer = SAVABLE[name]()
+  outputs = keras.layers.Conv2D(2, 3, name="after")(layer(inputs))
+  model = keras.Model(inputs, outputs)
+  path = str(tmp_path / f"{name}.keras")
+  model.save(path)
+  loaded = keras.models.load_model(path, safe_mode=True)
+  x = images()
+  np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+  assert loaded.layers[1].get_config() == layer.get_config()
+
+
+def test_degradation_with_a_seed_is_deterministic_and_changes_the_image():
+  layer = preprocessing.Degradation(seed=7)
+  x = images()
+  first, second = layer(x).numpy(), layer(x).numpy()
+  np.testing.assert_array_equal(first, second)
+  assert np.abs(first - x).mean() > 1.0
+  assert first.min() >= 0.0 and first.max() <= 255.0
+
+
+def test_degradation_also_applies_at_inference():
+  x = images()
+  assert not np.allclose(preprocessing.Degradation(seed=1)(x, training=False), x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: preprocessing.RandomJpegQuality((30, 40), rate=1.0, seed=1),
+    lambda: preprocessing.RandomGaussianBlur((2.0, 3.0), rate=1.0, seed=1),
+    lambda: preprocessing.RandomGrayscale(rate=1.0, seed=1),
+], ids=["jpeg", "blur", "grayscale"])
+def test_augmentation_is_identity_at_inference_and_changes_images_in_training(make):
+  layer = make()
+  x = images()
+  np.testing.assert_array_equal(layer(x, training=False), x)
+  assert np.abs(layer(x, training=True).numpy() - x).mean() > 1.0
+
+
+def test_layers_follow_a_float16_compute_policy():
+  x = tf.constant(images(), tf.float16)
+  for layer in (layers.BackbonePreprocess("torch", dtype="mixed_float16"),
+                layers.DCT2D(dtype="mixed_float16")):
+    assert layer(x).dtype == tf.float16
