@@ -18,6 +18,15 @@ COMMANDS = {
 }
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+  """Shows a default only where there is one to show."""
+
+  def _get_help_string(self, action):
+    if action.default in (None, "", False, [], argparse.SUPPRESS):
+      return action.help
+    return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
   parser = argparse.ArgumentParser(
       prog="keras-detect", description="Detect AI-generated images with TensorFlow/Keras.")
@@ -25,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
   for verb, help_text in COMMANDS.items():
     module = importlib.import_module(f"keras_detect.commands.{verb}")
     sub = verbs.add_parser(verb, help=help_text, description=module.__doc__,
-                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                           formatter_class=HelpFormatter)
     module.add_arguments(sub)
   return parser
 
