@@ -61,6 +61,16 @@ def split_for(group_key: str) -> str:
   return SPLITS[-1]
 
 
+def ranked_splits(group_keys) -> dict:
+  """Group → split for a source with few groups (e.g. 12 grids), where hashing alone can
+  leave a split empty: groups ordered by hash, the first tenth (at least one) to test, the
+  next tenth to validation, the rest to train. Deterministic, and still one split a group."""
+  ordered = sorted(set(group_keys), key=lambda key: hashlib.sha256(key.encode("utf-8")).hexdigest())
+  held_out = max(1, round(0.1 * len(ordered))) if len(ordered) >= 3 else 0
+  return {key: ("test" if rank < held_out else "validation" if rank < 2 * held_out else "train")
+          for rank, key in enumerate(ordered)}
+
+
 def photo_group(photo_file_name: str) -> str:
   """The split group of a photo and of every fake translated from it."""
   return "photo:" + photo_file_name
@@ -93,6 +103,7 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
   FOLDER = ""
   HOMEPAGE = "https://github.com/keras-detect/keras-detect"
   CROP_BORDER = 0  # pixels cut from every side of every image (see wikiart)
+  SPLIT_BY_RANK = False  # True: ranked_splits over the source's groups, not split_for
   MANUAL_DOWNLOAD_INSTRUCTIONS = """
   Put the source's folder (its images and manifest.csv) inside the manual directory,
   e.g. `--manual_dir ../shared/data` holds `../shared/data/<folder>/manifest.csv`.
@@ -110,6 +121,9 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
     root = source_dir(dl_manager.manual_dir, self.FOLDER or self.name,
                       self.MANUAL_DOWNLOAD_INSTRUCTIONS)
     rows = [self._with_sha256(root, row) for row in self.rows(root)]
+    if self.SPLIT_BY_RANK:
+      self._ranked = ranked_splits(self.group_key(row, tile) for row in rows
+                                   for tile in self.tiles(row))
     present = {self.split_of(row, tile) for row in rows for tile in self.tiles(row)}
     self.info.metadata["skipped"] = {}
     # A split no group falls into is left out: TFDS cannot write an empty split.
@@ -133,7 +147,8 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
 
   def split_of(self, row: dict, tile) -> str:
     """The split of an example; by default a hash of its group."""
-    return split_for(self.group_key(row, tile))
+    group = self.group_key(row, tile)
+    return self._ranked[group] if self.SPLIT_BY_RANK else split_for(group)
 
   # --- the shared machinery -----------------------------------------------------------
 
@@ -206,8 +221,14 @@ def grid_tiles(width: int, height: int, rows: int, cols: int, gutter: int = 0) -
 class GridImageBuilder(ImageFolderBuilder, skip_registration=True):
   """A source whose files are grids: one example per tile, the grid kept in one split.
 
-  Reads the manifest's grid_rows, grid_cols and (optional) gutter_px columns.
+  Reads the manifest's grid_rows, grid_cols and (optional) gutter_px columns. A grid
+  source has few groups (12 grids in sd14_artist_grids), so splits go by rank of hash.
   """
+
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "1.1.0": "Splits by rank of group hash: every split holds grids."}
+  SPLIT_BY_RANK = True
 
   def tiles(self, row: dict) -> list:
     return grid_tiles(int(row["width"]), int(row["height"]), int(row["grid_rows"]),

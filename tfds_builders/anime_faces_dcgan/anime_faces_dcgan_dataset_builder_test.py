@@ -7,7 +7,7 @@ from tfds_builders.anime_faces_dcgan import anime_faces_dcgan_dataset_builder
 
 class BuilderTest(tfds.testing.DatasetBuilderTestCase):
   DATASET_CLASS = anime_faces_dcgan_dataset_builder.Builder
-  SPLITS = {"train": 118, "validation": 4, "test": 6}
+  SPLITS = {"train": 104, "validation": 12, "test": 12}
 
 
 if __name__ == "__main__":
