@@ -8,7 +8,7 @@ DEFAULT_MANUAL_DIR = "../shared/data"
 
 
 def add_arguments(parser):
-  parser.add_argument("--list", action="store_true", help="list builders and mixes, then exit")
+  parser.add_argument("--list", action="store_true", help="list builders, backbones and mixes, then exit")
   parser.add_argument("--mix", default="all_shared", help="mix to build and summarise")
   parser.add_argument("--build", nargs="+", metavar="SOURCE",
                       help="build these sources instead of a mix")
@@ -21,11 +21,12 @@ def add_arguments(parser):
 
 def run(args):
   import tfds_builders
-  from keras_detect import data, summary
+  from keras_detect import backbones, data, summary
   from keras_detect.errors import UserError
 
   if args.list:
     print("Builders:", ", ".join(tfds_builders.builder_names()))
+    print("Backbones (--backbone):", ", ".join(backbones.list_backbones()))
     for name in data.list_mixes():
       mix = data.load_mix(name)
       print(f"Mix {name}: {mix.description} [{', '.join(s.name for s in mix.sources)}]")
