@@ -7,11 +7,12 @@ drawn from a range — the same distributions for both classes — all in-graph 
 """
 
 from dataclasses import dataclass
+from typing import Optional
 
 import tensorflow as tf
 
 from keras_detect.errors import UserError
-from keras_detect.preprocessing import fit_to_size
+from keras_detect.preprocessing import fit_to_size, shrink_short_side
 
 FORMATS = ("jpeg",)
 
@@ -21,28 +22,38 @@ class AlignSpec:
   format: str = "jpeg"
   quality: tuple = (65, 100)  # inclusive range, drawn uniformly per image
   downscale: tuple = (1.0, 1.0)  # factor range applied before the crop
+  # Or: the short side to shrink to, in crop sizes (e.g. [1, 2]), whatever the source's
+  # size, so sources of 208 px and of 512 px reach the crop at the same scale.
+  short_side: Optional[tuple] = None
 
   @classmethod
   def from_dict(cls, values: dict, where: str) -> "AlignSpec":
-    unknown = set(values) - {"format", "quality", "downscale"}
+    known = ("format", "quality", "downscale", "short_side")
+    unknown = set(values) - set(known)
     if unknown:
-      raise UserError(f"{where}: unknown align keys {sorted(unknown)} (known: format, quality, downscale)")
+      raise UserError(f"{where}: unknown align keys {sorted(unknown)} (known: {', '.join(known)})")
+    short_side = values.get("short_side")
     spec = cls(format=str(values.get("format", "jpeg")).lower(),
                quality=tuple(values.get("quality", cls.quality)),
-               downscale=tuple(values.get("downscale", cls.downscale)))
+               downscale=tuple(values.get("downscale", cls.downscale)),
+               short_side=tuple(short_side) if short_side else None)
     if spec.format not in FORMATS:
       raise UserError(f"{where}: align.format must be one of {FORMATS}")
     if not (1 <= spec.quality[0] <= spec.quality[1] <= 100):
       raise UserError(f"{where}: align.quality must be [low, high] within 1..100")
     if not (0 < spec.downscale[0] <= spec.downscale[1] <= 1):
       raise UserError(f"{where}: align.downscale must be [low, high] within (0, 1]")
+    if spec.short_side and not (1 <= spec.short_side[0] <= spec.short_side[1]):
+      raise UserError(f"{where}: align.short_side must be [low, high] crop sizes, 1 <= low <= high")
+    if spec.short_side and "downscale" in values:
+      raise UserError(f"{where}: give align.downscale or align.short_side, not both")
     return spec
 
 
 def align_jpeg(image: tf.Tensor, spec: AlignSpec, size: int, seed: tf.Tensor) -> tf.Tensor:
   """uint8 [H, W, 3] of any size → JPEG bytes of a size×size crop (scalar tf.string)."""
   seeds = tf.random.experimental.stateless_split(seed, 3)
-  image = _random_downscale(image, spec.downscale, size, seeds[0])
+  image = _random_downscale(image, spec, size, seeds[0])
   image = fit_to_size(image, size, "random_crop", seed=seeds[1])
   image = tf.cast(tf.round(image), tf.uint8)
   quality = tf.random.stateless_uniform([], seeds[2], spec.quality[0], spec.quality[1] + 1,
@@ -50,13 +61,12 @@ def align_jpeg(image: tf.Tensor, spec: AlignSpec, size: int, seed: tf.Tensor) ->
   return tf.raw_ops.EncodeJpegVariableQuality(images=image, quality=quality)
 
 
-def _random_downscale(image, factor_range, size, seed):
-  height, width = tf.shape(image)[0], tf.shape(image)[1]
-  short = tf.cast(tf.minimum(height, width), tf.float32)
-  factor = tf.random.stateless_uniform([], seed, factor_range[0], factor_range[1])
+def _random_downscale(image, spec, size, seed):
+  short = tf.cast(tf.minimum(tf.shape(image)[0], tf.shape(image)[1]), tf.float32)
+  if spec.short_side:
+    target = tf.random.stateless_uniform([], seed, spec.short_side[0], spec.short_side[1]) * size
+  else:
+    target = tf.random.stateless_uniform([], seed, spec.downscale[0], spec.downscale[1]) * short
   # Never below the crop size: a crop is taken next, and upsizing would blur.
-  factor = tf.clip_by_value(factor, tf.minimum(size / short, 1.0), 1.0)
-  new_size = tf.cast(tf.round(tf.cast([height, width], tf.float32) * factor), tf.int32)
-  resized = tf.image.resize(image, new_size, method="area", antialias=True)
-  resized = tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
-  return tf.cond(factor < 1.0, lambda: resized, lambda: image)
+  resized = shrink_short_side(image, tf.maximum(target, float(size)))
+  return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)

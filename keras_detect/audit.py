@@ -249,9 +249,9 @@ def warning(report: dict, aligned: bool = False) -> Optional[str]:
     return (f"WARNING: even after alignment, file traits tell real from synthetic (AUC {where}), "
             f"mainly through {traits}. Aligned files share format, size and quality range, so "
             "what is left is how many bytes a crop needs: how much fine detail it holds "
-            "(small images upsized, large ones cropped at native scale, flat low-contrast "
-            "fakes). A detector can see that too: bring the sources to a similar scale (the "
-            "align block's downscale range, --image-size) or rebalance them, and audit again.")
+            "(sources at different scales, flat low-contrast fakes). A detector can see that "
+            "too: bring the sources to one scale (the align block's short_side, "
+            "--image-size) or rebalance them, and audit again.")
   return (f"WARNING: file traits alone tell real from synthetic (AUC {where}), mainly through "
           f"{traits}. A detector trained on these files can learn that instead of the images: "
           "keep alignment on (the mix's align block, see configs/data/README.md) and check it "

@@ -17,7 +17,7 @@ TASKS = ("binary", "attribution", "both")
 FINETUNE_POLICIES = ("head", "top", "full")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 STRATEGIES = ("default", "mirrored", "multi_worker")
-RESIZE_POLICIES = ("resize", "center_crop", "random_crop")
+RESIZE_POLICIES = ("resize", "center_crop", "random_crop", "short_side_crop")
 
 
 @dataclass
@@ -27,7 +27,7 @@ class DataConfig:
   data_dir: str = ""  # TFDS data dir; "" → $KERAS_DETECT_DATA_DIR or ~/tensorflow_datasets
   image_size: int = 128
   train_policy: str = "random_crop"  # native-resolution crops: no resampling of traces
-  eval_policy: str = "center_crop"
+  eval_policy: str = "short_side_crop"  # the scale the mixes' align.short_side trains at
   batch_size: int = 64
   align: bool = True  # use the mix's `align` block (format/quality/size alignment)
   class_names: list = field(default_factory=list)  # filled from the data for attribution
@@ -61,6 +61,9 @@ class TrainConfig:
   head_epochs: int = 0  # > 0: two-phase schedule, head only first, then `finetune`
   optimizer: str = "adam"
   learning_rate: float = 1e-3
+  # After a head phase, the pretrained backbone trains at this rate (0 → learning_rate):
+  # a high rate there drifts the features faster than BatchNorm statistics follow.
+  finetune_learning_rate: float = 0.0
   weight_decay: float = 1e-4  # AdamW only
   steps_per_epoch: int = 0  # 0 → one pass over the training examples
   validation_steps: int = 0  # 0 → the whole validation split

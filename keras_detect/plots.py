@@ -27,35 +27,28 @@ def _both_classes(labels) -> bool:
   return len(np.unique(labels)) == 2
 
 
-def roc(labels, scores, path: str, name: str = "detector"):
+def _curve(display, labels, scores, path: str, title: str, name: str, **options):
   if not _both_classes(labels):
     return None
   fig, ax = plt.subplots(figsize=(4.5, 4.2))
-  RocCurveDisplay.from_predictions(labels, scores, name=name, ax=ax, plot_chance_level=True)
-  ax.set_title("ROC (positive: synthetic)")
+  display.from_predictions(labels, scores, name=name, ax=ax, **options)
+  ax.set_title(title)
   ax.grid(alpha=0.3)
   return _save(fig, path)
+
+
+def roc(labels, scores, path: str, name: str = "detector"):
+  return _curve(RocCurveDisplay, labels, scores, path, "ROC (positive: synthetic)", name,
+                plot_chance_level=True)
 
 
 def det(labels, scores, path: str, name: str = "detector"):
-  if not _both_classes(labels):
-    return None
-  fig, ax = plt.subplots(figsize=(4.5, 4.2))
-  DetCurveDisplay.from_predictions(labels, scores, name=name, ax=ax)
-  ax.set_title("DET (normal deviate scale)")
-  ax.grid(alpha=0.3)
-  return _save(fig, path)
+  return _curve(DetCurveDisplay, labels, scores, path, "DET (normal deviate scale)", name)
 
 
 def precision_recall(labels, scores, path: str, name: str = "detector"):
-  if not _both_classes(labels):
-    return None
-  fig, ax = plt.subplots(figsize=(4.5, 4.2))
-  PrecisionRecallDisplay.from_predictions(labels, scores, name=name, ax=ax,
-                                          plot_chance_level=True)
-  ax.set_title("Precision-recall (positive: synthetic)")
-  ax.grid(alpha=0.3)
-  return _save(fig, path)
+  return _curve(PrecisionRecallDisplay, labels, scores, path,
+                "Precision-recall (positive: synthetic)", name, plot_chance_level=True)
 
 
 def confusion(targets, predicted, class_names: list, path: str, title: str = "Confusion"):

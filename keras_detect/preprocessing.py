@@ -1,7 +1,8 @@
 """Image sizing policies and augmentation as Keras layers, so they travel into exported graphs.
 
 - `fit_to_size`: the tf.data sizing step (resize | center_crop | random_crop at native
-  resolution; images smaller than the crop are upsized first).
+  resolution | short_side_crop: shrunk to a fixed scale, then centre-cropped; images smaller
+  than the crop are upsized first).
 - Augmentation layers (active only in training): random JPEG re-compression and Gaussian
   blur (CNNDetection-style), random grayscale.
 - `Degradation`: Gaussian blur (kernel 7, σ 2) then Gaussian noise (σ 0.1 of the 0..1
@@ -16,7 +17,10 @@ import tensorflow as tf
 
 from keras_detect.errors import UserError
 
-POLICIES = ("resize", "center_crop", "random_crop")
+POLICIES = ("resize", "center_crop", "random_crop", "short_side_crop")
+# short_side_crop shrinks the short side to this many crop sizes: the middle of the shipped
+# mixes' `align.short_side` range [1.0, 1.5], so evaluation sees the scale training saw.
+EVAL_SHORT_SIDE = 1.25
 
 
 def fit_to_size(image: tf.Tensor, size: int, policy: str, seed=None) -> tf.Tensor:
@@ -26,12 +30,25 @@ def fit_to_size(image: tf.Tensor, size: int, policy: str, seed=None) -> tf.Tenso
   image = tf.cast(image, tf.float32)
   if policy == "resize":
     return tf.image.resize(image, [size, size], antialias=True)
+  if policy == "short_side_crop":
+    image = shrink_short_side(image, EVAL_SHORT_SIDE * size)
   image = _upsize_to_cover(image, size)
-  if policy == "center_crop":
+  if policy in ("center_crop", "short_side_crop"):
     return tf.image.resize_with_crop_or_pad(image, size, size)
   if seed is None:
     return tf.image.random_crop(image, [size, size, 3])
   return tf.image.stateless_random_crop(image, [size, size, 3], seed)
+
+
+def shrink_short_side(image, target):
+  """Area-downscales an image whose short side exceeds `target` (a float) to that side."""
+  height, width = tf.shape(image)[0], tf.shape(image)[1]
+  short = tf.cast(tf.minimum(height, width), tf.float32)
+  factor = tf.minimum(tf.cast(target, tf.float32) / short, 1.0)
+  new_size = tf.cast(tf.round(tf.cast([height, width], tf.float32) * factor), tf.int32)
+  return tf.cond(factor < 1.0,
+                 lambda: tf.image.resize(image, new_size, method="area", antialias=True),
+                 lambda: tf.cast(image, tf.float32))
 
 
 def _upsize_to_cover(image, size):

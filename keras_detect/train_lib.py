@@ -51,7 +51,8 @@ def train(config, *, verbose="auto", extra_callbacks=()) -> str:
   if config.train.head_epochs:
     _head_phase(model, config, run_dir, train_ds, val_ds, steps, verbose)
   detector.set_trainable(model, config.model.finetune, pretrained)
-  _compile(model, config)
+  finetune_rate = config.train.head_epochs and config.train.finetune_learning_rate
+  _compile(model, config, finetune_rate or config.train.learning_rate)
   model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs,
             steps_per_epoch=steps, verbose=verbose,
             callbacks=callbacks(config, run_dir, "backup") + list(extra_callbacks))
@@ -84,14 +85,14 @@ def _head_phase(model, config, run_dir, train_ds, val_ds, steps, verbose):
     model.load_weights(done)
     return
   detector.set_trainable(model, "head", pretrained=True)
-  _compile(model, config)
+  _compile(model, config, config.train.learning_rate)
   model.fit(train_ds, validation_data=val_ds, epochs=config.train.head_epochs,
             steps_per_epoch=steps, verbose=verbose,
             callbacks=callbacks(config, run_dir, "backup_head", checkpoint=False))
   model.save_weights(done)
 
 
-def _compile(model, config):
+def _compile(model, config, learning_rate: float):
   task = config.model.task
   losses = {"binary": "binary_crossentropy", "attribution": "sparse_categorical_crossentropy"}
   metrics = {"binary": [keras.metrics.BinaryAccuracy(name="accuracy"),
@@ -101,17 +102,16 @@ def _compile(model, config):
     loss, metric = losses, metrics
   else:
     loss, metric = losses[task], metrics[task]
-  model.compile(optimizer=_optimizer(config.train), loss=loss, metrics=metric,
+  model.compile(optimizer=_optimizer(config.train, learning_rate), loss=loss, metrics=metric,
                 jit_compile=config.train.jit_compile)
 
 
-def _optimizer(train_config):
+def _optimizer(train_config, learning_rate: float):
   if train_config.optimizer == "adamw":
-    return keras.optimizers.AdamW(train_config.learning_rate,
-                                  weight_decay=train_config.weight_decay)
+    return keras.optimizers.AdamW(learning_rate, weight_decay=train_config.weight_decay)
   if train_config.optimizer == "sgd":
-    return keras.optimizers.SGD(train_config.learning_rate, momentum=0.9)
-  return keras.optimizers.Adam(train_config.learning_rate)
+    return keras.optimizers.SGD(learning_rate, momentum=0.9)
+  return keras.optimizers.Adam(learning_rate)
 
 
 def callbacks(config, run_dir: str, backup: str, checkpoint: bool = True) -> list:

@@ -61,6 +61,17 @@ def test_interrupted_run_resumes_from_the_saved_epoch(tiny_mix, tmp_path):
   assert history["epoch"] == [0, 1, 2]
 
 
+def test_two_phase_schedule_trains_the_head_then_fine_tunes_at_its_own_rate(tiny_mix, tmp_path):
+  config = tiny_config(tiny_mix, tmp_path / "run", **{
+      "train.head_epochs": 1, "train.learning_rate": 1e-3, "train.finetune_learning_rate": 1e-4})
+  run_dir = train_lib.train(config, verbose=0)
+  assert os.path.isfile(os.path.join(run_dir, train_lib.HEAD_PHASE))
+  head_rates = [row["learning_rate"] for row in train_lib.read_log(run_dir, "backup_head")]
+  finetune_rates = [row["learning_rate"] for row in train_lib.read_log(run_dir)]
+  assert head_rates == pytest.approx([1e-3])
+  assert finetune_rates == pytest.approx([1e-4, 1e-4])
+
+
 def test_attribution_and_both_tasks_build_their_heads(tiny_mix, tmp_path):
   run_dir = train_lib.train(tiny_config(tiny_mix, tmp_path / "both", **{
       "model.task": "both", "train.epochs": 1, "train.steps_per_epoch": 1}), verbose=0)

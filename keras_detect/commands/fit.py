@@ -12,6 +12,7 @@ FLAGS = {
     "backbone": "model.backbone", "weights": "model.weights", "task": "model.task",
     "finetune": "model.finetune", "epochs": "train.epochs", "head_epochs": "train.head_epochs",
     "steps_per_epoch": "train.steps_per_epoch", "learning_rate": "train.learning_rate",
+    "finetune_learning_rate": "train.finetune_learning_rate",
     "optimizer": "train.optimizer", "strategy": "train.strategy", "run_dir": "train.run_dir",
     "seed": "train.seed",
 }
@@ -33,6 +34,8 @@ def add_arguments(parser):
   parser.add_argument("--head-epochs", type=int, help="head-only epochs before fine-tuning [0]")
   parser.add_argument("--steps-per-epoch", type=int, help="0 = one pass over the train split [0]")
   parser.add_argument("--learning-rate", type=float, help="[1e-3]")
+  parser.add_argument("--finetune-learning-rate", type=float,
+                      help="rate after the --head-epochs phase [--learning-rate]")
   parser.add_argument("--optimizer", choices=("adam", "adamw", "sgd"), help="[adam]")
   parser.add_argument("--strategy", choices=("default", "mirrored", "multi_worker"),
                       help="tf.distribute strategy [default]")
