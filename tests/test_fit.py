@@ -2,6 +2,9 @@
 
 import json
 import os
+import subprocess
+import sys
+import time
 
 import keras
 import pytest
@@ -59,6 +62,37 @@ def test_interrupted_run_resumes_from_the_saved_epoch(tiny_mix, tmp_path):
   assert started == [2]
   history = json.load(open(tmp_path / "run" / "history.json"))
   assert history["epoch"] == [0, 1, 2]
+
+
+def test_a_killed_fit_process_resumes_where_it_stopped(tiny_mix, tmp_path):
+  run_dir = tmp_path / "run"
+  command = [sys.executable, "-m", "keras_detect.fit", "--mix", tiny_mix.mix,
+             "--manual-dir", tiny_mix.manual_dir, "--data-dir", tiny_mix.data_dir,
+             "--image-size", "32", "--batch-size", "8", "--backbone", "simplenet",
+             "--epochs", "1000", "--steps-per-epoch", "2", "--run-dir", str(run_dir),
+             "--set", "train.tensorboard=false"]
+  process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  try:
+    for _ in range(600):  # until two epochs are logged (or the process has failed)
+      if len(train_lib.read_log(str(run_dir))) >= 2 or process.poll() is not None:
+        break
+      time.sleep(0.5)
+    assert process.poll() is None, "the fit process ended before it could be killed"
+  finally:
+    process.kill()
+    process.wait()
+  logged = len(train_lib.read_log(str(run_dir)))
+  assert logged >= 2
+  started = []
+
+  class Record(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+      started.append(epoch)
+
+  # The backup is written just before the log row, so the kill may fall between the two.
+  config = tiny_config(tiny_mix, run_dir, **{"train.epochs": logged + 2})
+  train_lib.train(config, verbose=0, extra_callbacks=[Record()])
+  assert started and started[0] in (logged, logged + 1) and started[-1] == logged + 1
 
 
 def test_two_phase_schedule_trains_the_head_then_fine_tunes_at_its_own_rate(tiny_mix, tmp_path):
