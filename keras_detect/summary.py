@@ -73,7 +73,7 @@ def save_sample_grid(builder, path: str, n: int = 16, split: str = "train") -> s
   examples = list(builder.as_dataset(split=split).take(n).as_numpy_iterator())
   cols = min(8, len(examples))
   rows = -(-len(examples) // cols)
-  fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 1.8 * rows), squeeze=False)
+  fig, axes = plt.subplots(rows, cols, figsize=(1.6 * cols, 2.0 * rows), squeeze=False)
   for ax in axes.flat:
     ax.axis("off")
   for ax, ex in zip(axes.flat, examples):

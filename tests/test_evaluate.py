@@ -19,13 +19,10 @@ SIZE = 32
 
 
 @pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
+def tiny_data(tmp_path_factory, dummy_sources):
   """Real faces against two synthetic sources (two generators), from the dummy data."""
   root = tmp_path_factory.mktemp("evaluate_data")
-  manual_dir = root / "manual"
-  manual_dir.mkdir()
-  for name in SOURCES:
-    (manual_dir / name).symlink_to(BUILDERS / name / "dummy_data" / name)
+  manual_dir = dummy_sources(root / "manual", SOURCES)
   mixes = {}
   for mix, names in (("three", SOURCES), ("gan_only", ("faces_gan",))):
     path = root / f"{mix}.yaml"
