@@ -50,6 +50,16 @@ class AlignSpec:
     return spec
 
 
+  def to_dict(self) -> dict:
+    """The mix-file form: what `from_dict` reads back (short_side or downscale, not both)."""
+    values = {"format": self.format, "quality": list(self.quality)}
+    if self.short_side:
+      values["short_side"] = list(self.short_side)
+    else:
+      values["downscale"] = list(self.downscale)
+    return values
+
+
 def align_jpeg(image: tf.Tensor, spec: AlignSpec, size: int, seed: tf.Tensor) -> tf.Tensor:
   """uint8 [H, W, 3] of any size → JPEG bytes of a size×size crop (scalar tf.string)."""
   seeds = tf.random.experimental.stateless_split(seed, 3)

@@ -281,7 +281,7 @@ def audit_mix(mix_name: str, manual_dir: str, data_dir: str = "", *, aligned: bo
   report = audit(records, labels, [r["group"] for r in records], [r["source"] for r in records],
                  folds=folds, seed=seed, verbose=verbose)
   report = {"mix": mix.name, "aligned": aligned, "image_size": image_size if aligned else None,
-            "align": dataclasses.asdict(mix.align) if aligned else None,
+            "align": mix.align.to_dict() if aligned else None,
             "max_per_source": max_per_source, **report}
   report["warning"] = warning(report, aligned)
   kind = "aligned" if aligned else "files"

@@ -396,8 +396,7 @@ def _write_mix(mix: data.Mix, sources: list, path: str) -> str:
                         for s in sources],
             "balance": mix.balance}
   if mix.align is not None:
-    values["align"] = {k: list(v) if isinstance(v, tuple) else v
-                       for k, v in dataclasses.asdict(mix.align).items()}
+    values["align"] = mix.align.to_dict()
   Path(path).write_text(yaml.safe_dump(values, sort_keys=False))
   return path
 

@@ -84,3 +84,13 @@ def test_short_side_crop_shows_the_whole_image_at_the_training_scale():
   assert native.shape == scaled.shape == (SIZE, SIZE, 3)
   assert native.max() == 0  # the middle 32 px at native scale: all black
   assert scaled[0, 0].min() > 200 and scaled[SIZE // 2, SIZE // 2].max() < 50  # frame and middle
+
+
+@pytest.mark.parametrize("values", [
+    {"format": "jpeg", "quality": [60, 90], "short_side": [1.0, 2.0]},
+    {"format": "jpeg", "quality": [70, 100], "downscale": [0.5, 1.0]},
+])
+def test_an_align_block_reads_back_what_it_writes(values):
+  spec = align.AlignSpec.from_dict(values, "mix.yaml")
+  assert spec.to_dict() == values
+  assert align.AlignSpec.from_dict(spec.to_dict(), "mix.yaml") == spec
