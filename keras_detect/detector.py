@@ -18,7 +18,7 @@ from keras_detect.errors import UserError
 
 BINARY = "binary"
 ATTRIBUTION = "attribution"
-HEAD_BN_MOMENTUM = 0.9
+BN_MOMENTUM = 0.9
 HEAD_LAYERS = ("head_pool", "head_dense", "head_bn", "head_dropout", BINARY, ATTRIBUTION)
 
 
@@ -40,12 +40,15 @@ def build(model_config, image_size: int, class_names: list, seed: int = 0) -> ke
   if not entry.own_head:
     y = keras.layers.GlobalAveragePooling2D(name="head_pool")(y)
     y = keras.layers.Dense(model_config.head_units, activation="relu", name="head_dense")(y)
-    # Keras' default momentum (0.99) needs ~500 steps before the moving variance used at
-    # inference matches the batches; short runs then score every image alike.
-    y = keras.layers.BatchNormalization(momentum=HEAD_BN_MOMENTUM, name="head_bn")(y)
+    y = keras.layers.BatchNormalization(name="head_bn")(y)
     y = keras.layers.Dropout(model_config.dropout, name="head_dropout")(y)
   outputs = _task_outputs(y, model_config.task, class_names)
   model = keras.Model(inputs, outputs, name=f"detector_{model_config.backbone}")
+  for layer in model.layers:
+    # Keras' default momentum (0.99) needs ~500 steps before the moving statistics used at
+    # inference match the batches; short runs then score every image alike.
+    if isinstance(layer, keras.layers.BatchNormalization):
+      layer.momentum = BN_MOMENTUM
   model.backbone_layers = [l.name for l in features.layers if l.name not in before_backbone]
   return model
 

@@ -134,3 +134,13 @@ def test_the_detector_is_one_flat_graph():
   model = detector.build(config.model, 64, ["real", "synthetic"])
   assert not any(isinstance(l, keras.Model) for l in model.layers)
   model.get_layer("conv_pw_13_relu")  # the backbone's last conv block is a layer of the detector
+
+
+def test_every_batchnorm_keeps_its_fast_momentum_through_save_and_load(tmp_path):
+  config = config_lib.resolve(flags={"model.backbone": "cnn_dct_mask"})
+  model = detector.build(config.model, 32, ["real", "synthetic"])
+  path = str(tmp_path / "model.keras")
+  model.save(path)
+  for built in (model, detector.load_model(path)):
+    norms = [l for l in built.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert len(norms) > 1 and {l.momentum for l in norms} == {detector.BN_MOMENTUM}
