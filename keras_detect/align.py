@@ -49,7 +49,6 @@ class AlignSpec:
       raise UserError(f"{where}: give align.downscale or align.short_side, not both")
     return spec
 
-
   def to_dict(self) -> dict:
     """The mix-file form: what `from_dict` reads back (short_side or downscale, not both)."""
     values = {"format": self.format, "quality": list(self.quality)}

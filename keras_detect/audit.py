@@ -12,7 +12,6 @@ Unaligned, the traits come from the stored TFDS examples (no image is decoded). 
 the seeds `data.make_dataset` uses in evaluation: what the model is actually fed.
 """
 
-import dataclasses
 import hashlib
 import os
 from collections import Counter

@@ -63,11 +63,14 @@ def split_for(group_key: str) -> str:
 
 def ranked_splits(group_keys) -> dict:
   """Group → split for a source with few groups (e.g. 12 grids), where hashing alone can
-  leave a split empty: groups ordered by hash, the first tenth (at least one) to test, the
-  next tenth to validation, the rest to train. Deterministic, and still one split a group."""
+  leave a split empty: groups ordered by hash, the test share of them (at least one) to
+  test, the validation share next, the rest to train. Deterministic, one split a group."""
   ordered = sorted(set(group_keys), key=lambda key: hashlib.sha256(key.encode("utf-8")).hexdigest())
-  held_out = max(1, round(0.1 * len(ordered))) if len(ordered) >= 3 else 0
-  return {key: ("test" if rank < held_out else "validation" if rank < 2 * held_out else "train")
+  shares = dict(SPLIT_SHARES)
+  n_test, n_validation = ((max(1, round(shares[split] * len(ordered))) if len(ordered) >= 3 else 0)
+                          for split in ("test", "validation"))
+  return {key: ("test" if rank < n_test else "validation" if rank < n_test + n_validation
+                else "train")
           for rank, key in enumerate(ordered)}
 
 
