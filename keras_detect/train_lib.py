@@ -118,7 +118,8 @@ def callbacks(config, run_dir: str, backup: str, checkpoint: bool = True) -> lis
   t = config.train
   result = [
       EpochTime(),
-      keras.callbacks.BackupAndRestore(os.path.join(run_dir, backup)),
+      # Two checkpoints: a run killed while writing one resumes from the other.
+      keras.callbacks.BackupAndRestore(os.path.join(run_dir, backup), double_checkpoint=True),
       keras.callbacks.TerminateOnNaN(),
       keras.callbacks.ReduceLROnPlateau("val_loss", factor=t.reduce_lr_factor,
                                         patience=t.reduce_lr_patience, verbose=1),

@@ -95,6 +95,22 @@ def test_a_killed_fit_process_resumes_where_it_stopped(tiny_mix, tmp_path):
   assert started and started[0] in (logged, logged + 1) and started[-1] == logged + 1
 
 
+def test_a_backup_torn_by_a_kill_falls_back_to_the_one_before(tiny_mix, tmp_path):
+  config = tiny_config(tiny_mix, tmp_path / "run", **{"train.epochs": 3})
+  with pytest.raises(KeyboardInterrupt):
+    train_lib.train(config, verbose=0, extra_callbacks=[Interrupt(epoch=1)])
+  latest = tmp_path / "run" / "backup" / "latest.weights.h5"
+  latest.write_bytes(latest.read_bytes()[:100])  # as a kill in the middle of the write leaves it
+  started = []
+
+  class Record(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+      started.append(epoch)
+
+  train_lib.train(config, verbose=0, extra_callbacks=[Record()])
+  assert started == [1, 2]  # epoch 1's backup is torn: resume after epoch 0's
+
+
 def test_two_phase_schedule_trains_the_head_then_fine_tunes_at_its_own_rate(tiny_mix, tmp_path):
   config = tiny_config(tiny_mix, tmp_path / "run", **{
       "train.head_epochs": 1, "train.learning_rate": 1e-3, "train.finetune_learning_rate": 1e-4})
