@@ -34,6 +34,17 @@ class Interrupt(keras.callbacks.Callback):
       raise KeyboardInterrupt
 
 
+class EpochsStarted(keras.callbacks.Callback):
+  """Records the epochs a (resumed) run begins."""
+
+  def __init__(self):
+    super().__init__()
+    self.epochs = []
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self.epochs.append(epoch)
+
+
 def test_two_step_fit_writes_a_complete_run_directory(tiny_mix, tmp_path):
   run_dir = train_lib.train(tiny_config(tiny_mix, tmp_path / "run"), verbose=0)
   for name in ("params.yaml", "history.json", "best.keras", "curves.png", "log_backup.csv"):
@@ -52,14 +63,10 @@ def test_interrupted_run_resumes_from_the_saved_epoch(tiny_mix, tmp_path):
   with pytest.raises(KeyboardInterrupt):
     train_lib.train(config, verbose=0, extra_callbacks=[Interrupt(epoch=1)])
   assert os.path.isdir(tmp_path / "run" / "backup")
-  started = []
+  started = EpochsStarted()
 
-  class Record(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-      started.append(epoch)
-
-  train_lib.train(config, verbose=0, extra_callbacks=[Record()])
-  assert started == [2]
+  train_lib.train(config, verbose=0, extra_callbacks=[started])
+  assert started.epochs == [2]
   history = json.load(open(tmp_path / "run" / "history.json"))
   assert history["epoch"] == [0, 1, 2]
 
@@ -83,16 +90,13 @@ def test_a_killed_fit_process_resumes_where_it_stopped(tiny_mix, tmp_path):
     process.wait()
   logged = len(train_lib.read_log(str(run_dir)))
   assert logged >= 2
-  started = []
-
-  class Record(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-      started.append(epoch)
+  started = EpochsStarted()
 
   # The backup is written just before the log row, so the kill may fall between the two.
   config = tiny_config(tiny_mix, run_dir, **{"train.epochs": logged + 2})
-  train_lib.train(config, verbose=0, extra_callbacks=[Record()])
-  assert started and started[0] in (logged, logged + 1) and started[-1] == logged + 1
+  train_lib.train(config, verbose=0, extra_callbacks=[started])
+  assert started.epochs and started.epochs[0] in (logged, logged + 1)
+  assert started.epochs[-1] == logged + 1
 
 
 def test_a_backup_torn_by_a_kill_falls_back_to_the_one_before(tiny_mix, tmp_path):
@@ -101,14 +105,10 @@ def test_a_backup_torn_by_a_kill_falls_back_to_the_one_before(tiny_mix, tmp_path
     train_lib.train(config, verbose=0, extra_callbacks=[Interrupt(epoch=1)])
   latest = tmp_path / "run" / "backup" / "latest.weights.h5"
   latest.write_bytes(latest.read_bytes()[:100])  # as a kill in the middle of the write leaves it
-  started = []
+  started = EpochsStarted()
 
-  class Record(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-      started.append(epoch)
-
-  train_lib.train(config, verbose=0, extra_callbacks=[Record()])
-  assert started == [1, 2]  # epoch 1's backup is torn: resume after epoch 0's
+  train_lib.train(config, verbose=0, extra_callbacks=[started])
+  assert started.epochs == [1, 2]  # epoch 1's backup is torn: resume after epoch 0's
 
 
 def test_two_phase_schedule_trains_the_head_then_fine_tunes_at_its_own_rate(tiny_mix, tmp_path):

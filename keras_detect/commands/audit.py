@@ -9,7 +9,9 @@ import contextlib
 import json
 import sys
 
-DEFAULT_MANUAL_DIR = "../shared/data"
+from keras_detect.config import DataConfig
+
+DEFAULT_MANUAL_DIR = DataConfig.manual_dir  # one default for every command
 
 
 def add_arguments(parser):

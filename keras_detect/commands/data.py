@@ -4,7 +4,9 @@ counts per split and label, how the real and synthetic sides differ in format an
 
 import os
 
-DEFAULT_MANUAL_DIR = "../shared/data"
+from keras_detect.config import DataConfig
+
+DEFAULT_MANUAL_DIR = DataConfig.manual_dir  # one default for every command
 
 
 def add_arguments(parser):
