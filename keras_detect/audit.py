@@ -55,7 +55,7 @@ def read_mix(mix: data.Mix, builders: dict, *, max_per_source: int = 400, aligne
   if aligned and mix.align is None:
     raise UserError(f"Mix '{mix.name}' has no align block: training feeds the original files, "
                     "so the unaligned audit is the one that applies. Add an `align:` block "
-                    "(see configs/data/README.md) to align it.")
+                    "(see keras_detect/mixes/README.md) to align it.")
   records = _select(_stored_records(mix, builders), max_per_source)
   if aligned:
     _replace_with_aligned_traits(records, mix, builders, image_size, seed, verbose)
@@ -253,7 +253,7 @@ def warning(report: dict, aligned: bool = False) -> Optional[str]:
             "--image-size) or rebalance them, and audit again.")
   return (f"WARNING: file traits alone tell real from synthetic (AUC {where}), mainly through "
           f"{traits}. A detector trained on these files can learn that instead of the images: "
-          "keep alignment on (the mix's align block, see configs/data/README.md) and check it "
+          "keep alignment on (the mix's align block, see keras_detect/mixes/README.md) and check it "
           "with `keras-detect audit MIX --aligned`.")
 
 

@@ -1,6 +1,6 @@
 """Mixes of TFDS sources → tf.data pipelines for training and evaluation.
 
-A mix is data (configs/data/<name>.yaml): sources by builder name with optional caps and
+A mix is data (keras_detect/mixes/<name>.yaml, shipped with the package): sources by builder name with optional caps and
 sampling weights, a class-balancing rule and an optional `align` block. The pipeline loads
 the sources with TFDS, relabels them (binary or generator attribution), balances classes
 for training, aligns formats, crops or resizes, batches and prefetches. Every element is a
@@ -10,7 +10,7 @@ dict that keeps `source`, `generator` and `file_name`, so evaluation can break r
 import math
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
@@ -22,10 +22,9 @@ import tfds_builders
 from keras_detect import preprocessing
 from keras_detect.align import AlignSpec, align_jpeg
 from keras_detect.errors import UserError
-from tfds_builders.base import MissingManualDir
+from tfds_builders.base import BadSource, MissingManualDir
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-MIX_DIR = CONFIG_DIR / "data"
+MIX_DIR = Path(__file__).resolve().parent / "mixes"
 REAL = "real"
 SHUFFLE_BUFFER = 256
 
@@ -35,6 +34,12 @@ class SourceEntry:
   name: str
   cap: Optional[int] = None  # at most this many examples in all, each split its share
   weight: float = 1.0  # sampling weight within its class, per example
+  folder: Optional[str] = None  # the image tree an `image_folder` entry reads
+
+
+ENTRY_KEYS = tuple(f.name for f in fields(SourceEntry))
+# Builders that read one user tree rather than a source folder of the manual directory.
+FOLDER_BUILDERS = ("image_folder",)
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,8 @@ def load_mix(name_or_path: str) -> Mix:
     raise UserError(f"{path}: unknown keys {sorted(unknown)}")
   known = set(tfds_builders.builder_names())
   sources = []
-  for item in values.get("sources") or []:
-    item = {"name": item} if isinstance(item, str) else dict(item)
-    if item.get("name") not in known:
-      raise UserError(f"{path}: unknown source '{item.get('name')}'. Builders: {', '.join(sorted(known))}")
-    sources.append(SourceEntry(**item))
+  for number, item in enumerate(values.get("sources") or [], start=1):
+    sources.append(_source_entry(item, f"{path}: source {number}", known))
   if not sources:
     raise UserError(f"{path}: the mix lists no sources")
   align = values.get("align")
@@ -89,20 +91,43 @@ def load_mix(name_or_path: str) -> Mix:
              description=values.get("description", ""))
 
 
+def _source_entry(item, where: str, known: set) -> SourceEntry:
+  item = {"name": item} if isinstance(item, str) else dict(item)
+  unknown = sorted(set(item) - set(ENTRY_KEYS))
+  if unknown:
+    raise UserError(f"{where}: unknown key(s) {unknown}; a source entry takes "
+                    f"{', '.join(ENTRY_KEYS)}.")
+  name = item.get("name")
+  if name not in known:
+    raise UserError(f"{where}: unknown source '{name}'. Builders: {', '.join(sorted(known))}")
+  if (name in FOLDER_BUILDERS) != bool(item.get("folder")):
+    raise UserError(f"{where}: `folder:` is required for {', '.join(FOLDER_BUILDERS)} (the "
+                    "image tree it reads, laid out as real/ and one folder per generator) "
+                    "and taken by no other source.")
+  return SourceEntry(**item)
+
+
 def default_data_dir() -> str:
   return os.environ.get("KERAS_DETECT_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
 
 
-def prepare(names, manual_dir: str, data_dir: str = "") -> dict:
-  """Builds (once) and returns the TFDS builders of the named sources."""
-  config = tfds.download.DownloadConfig(manual_dir=os.path.abspath(manual_dir))
+def prepare(sources, manual_dir: str, data_dir: str = "") -> dict:
+  """Builds and returns the TFDS builders of the sources (names or SourceEntry).
+
+  A build is reused while its folder is unchanged; the builders rebuild one whose
+  folder changed (see tfds_builders.base)."""
   builders = {}
-  for name in names:
+  for source in sources:
+    entry = SourceEntry(source) if isinstance(source, str) else source
+    name, folder = entry.name, entry.folder or manual_dir
+    config = tfds.download.DownloadConfig(manual_dir=os.path.abspath(folder))
     builder = tfds.builder(name, data_dir=data_dir or default_data_dir())
     try:
       builder.download_and_prepare(download_config=config)
     except MissingManualDir as error:
       raise UserError(f"{error} Pass --manual-dir with the folder that holds '{name}/'.") from None
+    except BadSource as error:
+      raise UserError(str(error)) from None
     except AssertionError as error:  # TFDS asserts that the manual dir exists
       if "Manual directory" not in str(error):
         raise

@@ -6,8 +6,10 @@ else — reading the manifest, skipping bad files, writing examples — lives he
 """
 
 import csv
+import dataclasses
 import hashlib
 import io
+import os
 from collections import Counter
 from typing import Iterator, Optional
 
@@ -25,6 +27,11 @@ SPLITS = tuple(name for name, _ in SPLIT_SHARES)
 
 class MissingManualDir(FileNotFoundError):
   """The folder a builder reads is not there; the message says where to put it."""
+
+
+class BadSource(ValueError):
+  """A source folder cannot be built as it is (a manifest row that leaves the folder, a
+  split with no usable image); the message names the source, the row or split, and why."""
 
 
 def features() -> tfds.features.FeaturesDict:
@@ -47,6 +54,8 @@ def features() -> tfds.features.FeaturesDict:
       "jpeg_quality": np.int32,
       "chroma_subsampling": tfds.features.Text(),
       "has_exif": np.bool_,
+      # "<make> <model>" of the camera that took a real photo, where the source says.
+      "camera": tfds.features.Text(),
   })
 
 
@@ -94,18 +103,36 @@ def source_dir(manual_dir, folder: str, instructions: str) -> epath.Path:
   return path
 
 
+def contained_path(root: epath.Path, file_name: str, where: str) -> epath.Path:
+  """root / file_name, refused when the name (absolute, `..`, a link) leads out of root."""
+  path = root / file_name
+  inside = os.path.realpath(path).startswith(os.path.realpath(root) + os.sep)
+  if os.path.isabs(file_name) or not inside:
+    raise BadSource(f"{where}: file_name '{file_name}' points outside the source folder "
+                    f"{root}; manifest names must be relative paths inside it.")
+  return path
+
+
+def sha256_of(data: bytes) -> str:
+  return hashlib.sha256(data).hexdigest()
+
+
 class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
   """Base of every builder: rows of files → (optionally tiled) examples per split.
 
   Subclasses set FOLDER and, for structure, override `rows`, `tiles` or `group_key`.
   A row is a dict with at least file_name, label, generator (and sha256 when known).
+  A build records a fingerprint of its folder; a later `download_and_prepare` against a
+  folder whose fingerprint differs rebuilds instead of serving the old examples.
   """
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = tfds.core.Version("2.0.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "2.0.0": "camera feature; files checked against the manifest's sha256; "
+                            "builds record their folder's fingerprint."}
   FOLDER = ""
   HOMEPAGE = "https://github.com/keras-detect/keras-detect"
-  CROP_BORDER = 0  # pixels cut from every side of every image (see wikiart)
+  CROP = (0, 0, 0, 0)  # pixels cut from the top, right, bottom, left of every image
   SPLIT_BY_RANK = False  # True: ranked_splits over the source's groups, not split_for
   MANUAL_DOWNLOAD_INSTRUCTIONS = """
   Put the source's folder (its images and manifest.csv) inside the manual directory,
@@ -120,15 +147,37 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
         metadata=tfds.core.MetadataDict(),
     )
 
+  def download_and_prepare(self, *, download_dir=None, download_config=None, **kwargs):
+    config = download_config or tfds.download.DownloadConfig()
+    stale = self.stale_reason(config.manual_dir) if self.is_prepared() else ""
+    if stale:
+      logging.warning("Rebuilding %s: %s.", self.name, stale)
+      config = dataclasses.replace(
+          config, download_mode=tfds.download.GenerateMode.REUSE_CACHE_IF_EXISTS)
+    super().download_and_prepare(download_dir=download_dir, download_config=config, **kwargs)
+
+  def stale_reason(self, manual_dir) -> str:
+    """Why the prepared build no longer matches `manual_dir` ("" when it does)."""
+    if not manual_dir:
+      return ""
+    built = self.info.metadata.get("manual_fingerprint")
+    try:
+      current = self.fingerprint(self._root(manual_dir))
+    except MissingManualDir:
+      return ""  # nothing to compare with: the existing build is all there is
+    if built is None:
+      return "the build records no fingerprint of its folder"
+    return "" if built == current else f"its folder changed since the build ({self._root(manual_dir)})"
+
   def _split_generators(self, dl_manager):
-    root = source_dir(dl_manager.manual_dir, self.FOLDER or self.name,
-                      self.MANUAL_DOWNLOAD_INSTRUCTIONS)
-    rows = [self._with_sha256(root, row) for row in self.rows(root)]
+    root = self._root(dl_manager.manual_dir)
+    rows = [self._with_sha256(root, row) for row in self._contained_rows(root)]
     if self.SPLIT_BY_RANK:
       self._ranked = ranked_splits(self.group_key(row, tile) for row in rows
                                    for tile in self.tiles(row))
     present = {self.split_of(row, tile) for row in rows for tile in self.tiles(row)}
     self.info.metadata["skipped"] = {}
+    self.info.metadata["manual_fingerprint"] = self.fingerprint(root)
     # A split no group falls into is left out: TFDS cannot write an empty split.
     return {split: self._generate_examples(root, rows, split)
             for split in SPLITS if split in present}
@@ -137,12 +186,19 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
 
   def rows(self, root: epath.Path) -> Iterator[dict]:
     """The files of the source; by default the rows of its manifest.csv."""
-    text = (root / "manifest.csv").read_text(encoding="utf-8")
-    yield from csv.DictReader(io.StringIO(text))
+    yield from csv.DictReader(io.StringIO(self._manifest_text(root)))
+
+  def fingerprint(self, root: epath.Path) -> str:
+    """What identifies the folder's content: the manifest's sha256 (it lists every file's)."""
+    return "manifest-sha256:" + sha256_of(self._manifest_text(root).encode("utf-8"))
 
   def tiles(self, row: dict) -> list:
-    """Tiles of a file as (name, (left, top, width, height)); [None] for a whole image."""
+    """Names of the examples a file gives ("r0c1", ...); [None] for a whole image."""
     return [None]
+
+  def tile_box(self, row: dict, tile: str, width: int, height: int) -> tuple:
+    """(left, top, width, height) of a tile in a decoded image of width × height."""
+    raise NotImplementedError(f"{self.name} names tiles but does not place them")
 
   def group_key(self, row: dict, tile) -> str:
     """The unit that must not straddle splits; by default the file's content."""
@@ -153,43 +209,68 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
     group = self.group_key(row, tile)
     return self._ranked[group] if self.SPLIT_BY_RANK else split_for(group)
 
+  def camera(self, row: dict) -> str:
+    return " ".join(filter(None, (row.get("camera_make", "").strip(),
+                                  row.get("camera_model", "").strip())))
+
   # --- the shared machinery -----------------------------------------------------------
+
+  def _root(self, manual_dir) -> epath.Path:
+    return source_dir(manual_dir, self.FOLDER or self.name, self.MANUAL_DOWNLOAD_INSTRUCTIONS)
+
+  def _manifest_text(self, root: epath.Path) -> str:
+    return (root / "manifest.csv").read_text(encoding="utf-8")
+
+  def _contained_rows(self, root: epath.Path) -> Iterator[dict]:
+    for number, row in enumerate(self.rows(root), start=2):  # row 1 is the header
+      contained_path(root, row["file_name"], f"{self.name}: manifest row {number}")
+      yield row
 
   def _with_sha256(self, root: epath.Path, row: dict) -> dict:
     if row.get("sha256"):
       return row
     try:
-      digest = hashlib.sha256(read_file(root / row["file_name"])).hexdigest()
+      digest = sha256_of(read_file(root / row["file_name"]))
     except image_io.BadImage:
       digest = "unreadable:" + row["file_name"]
     return {**row, "sha256": digest}
 
+  def _read_checked(self, root: epath.Path, row: dict) -> bytes:
+    data = read_file(root / row["file_name"])
+    if not row["sha256"].startswith("unreadable:") and sha256_of(data) != row["sha256"]:
+      raise image_io.BadImage("content differs from the manifest (sha256 mismatch)")
+    return data
+
   def _generate_examples(self, root: epath.Path, rows: list, split: str):
-    skipped = Counter()
+    skipped, yielded = Counter(), 0
     for row in rows:
       wanted = [t for t in self.tiles(row) if self.split_of(row, t) == split]
       if not wanted:
         continue
       try:
-        data = read_file(root / row["file_name"])
+        data = self._read_checked(root, row)
         decoded = image_io.decode(data)
       except image_io.BadImage as reason:
         logging.warning("Skipped %s/%s: %s", self.name, row["file_name"], reason)
         skipped[str(reason).split(" (")[0]] += 1
         continue
       for tile in wanted:
+        yielded += 1
         yield self._example(row, tile, data, decoded)
     self.info.metadata["skipped"][split] = dict(skipped)
+    if not yielded:
+      reasons = "; ".join(f"{n} × {why}" for why, n in skipped.items())
+      raise BadSource(f"{self.name}: no usable image in the {split} split ({reasons}). "
+                      f"Check the files under {root}.")
 
   def _example(self, row: dict, tile, data: bytes, decoded: image_io.DecodedImage):
-    pixels, tile_name = decoded.pixels, ""
+    pixels, tile_name = decoded.pixels, tile or ""
     if tile is not None:
-      tile_name, (left, top, width, height) = tile
+      left, top, width, height = self.tile_box(row, tile, pixels.shape[1], pixels.shape[0])
       pixels = pixels[top:top + height, left:left + width]
-    if self.CROP_BORDER:
-      b = self.CROP_BORDER
-      pixels = pixels[b:-b, b:-b]
-    untouched = decoded.passthrough and tile is None and not self.CROP_BORDER
+    top, right, bottom, left = self.CROP
+    pixels = pixels[top:pixels.shape[0] - bottom, left:pixels.shape[1] - right]
+    untouched = decoded.passthrough and tile is None and not any(self.CROP)
     traits = decoded.traits
     key = row["file_name"] + (f"#{tile_name}" if tile_name else "")
     return key, {
@@ -209,33 +290,40 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
         "jpeg_quality": traits.jpeg_quality,
         "chroma_subsampling": traits.chroma_subsampling,
         "has_exif": traits.has_exif,
+        "camera": self.camera(row),
     }
 
 
-def grid_tiles(width: int, height: int, rows: int, cols: int, gutter: int = 0) -> list:
-  """Tiles of an evenly spaced grid with `gutter` pixels around and between tiles."""
+def grid_tiles(width: int, height: int, rows: int, cols: int, gutter: int = 0) -> dict:
+  """Tile name → box of an evenly spaced grid with `gutter` pixels around and between tiles."""
   tile_w = (width - gutter * (cols + 1)) // cols
   tile_h = (height - gutter * (rows + 1)) // rows
-  return [(f"r{r}c{c}", (gutter + (tile_w + gutter) * c, gutter + (tile_h + gutter) * r,
-                         tile_w, tile_h))
-          for r in range(rows) for c in range(cols)]
+  return {f"r{r}c{c}": (gutter + (tile_w + gutter) * c, gutter + (tile_h + gutter) * r,
+                        tile_w, tile_h)
+          for r in range(rows) for c in range(cols)}
 
 
 class GridImageBuilder(ImageFolderBuilder, skip_registration=True):
   """A source whose files are grids: one example per tile, the grid kept in one split.
 
-  Reads the manifest's grid_rows, grid_cols and (optional) gutter_px columns. A grid
-  source has few groups (12 grids in sd14_artist_grids), so splits go by rank of hash.
+  Reads the manifest's grid_rows, grid_cols and (optional) gutter_px columns; tiles are
+  placed on the decoded image, whatever size the manifest states. A grid source has few
+  groups (12 grids in sd14_artist_grids), so splits go by rank of hash.
   """
 
-  VERSION = tfds.core.Version("1.1.0")
+  VERSION = tfds.core.Version("2.1.0")
   RELEASE_NOTES = {"1.0.0": "First release.",
-                   "1.1.0": "Splits by rank of group hash: every split holds grids."}
+                   "1.1.0": "Splits by rank of group hash: every split holds grids.",
+                   "2.1.0": ImageFolderBuilder.RELEASE_NOTES["2.0.0"] + " Tiles placed on "
+                            "the decoded size."}
   SPLIT_BY_RANK = True
 
   def tiles(self, row: dict) -> list:
-    return grid_tiles(int(row["width"]), int(row["height"]), int(row["grid_rows"]),
-                      int(row["grid_cols"]), int(row.get("gutter_px") or 0))
+    return [f"r{r}c{c}" for r in range(int(row["grid_rows"])) for c in range(int(row["grid_cols"]))]
+
+  def tile_box(self, row: dict, tile: str, width: int, height: int) -> tuple:
+    return grid_tiles(width, height, int(row["grid_rows"]), int(row["grid_cols"]),
+                      int(row.get("gutter_px") or 0))[tile]
 
 
 # --- releases laid out as folders (no manifest) -------------------------------------------
@@ -260,13 +348,26 @@ def image_files(root: epath.Path) -> list:
   resource forks and `__MACOSX/` copies that are not images.
   """
   found = []
-  for folder, _, files in root.walk():
+  for folder, files in _walk_following_links(root):
     for name in files:
       path = (epath.Path(folder) / name).relative_to(root)
       hidden = any(part.startswith(".") or part == "__MACOSX" for part in path.parts)
       if not hidden and path.suffix.lower() in IMAGE_SUFFIXES:
         found.append(path)
   return sorted(found, key=str)
+
+
+def _walk_following_links(root: epath.Path):
+  """(folder, file names) below root, into linked folders too (the install instructions
+  tell users to link releases in), each real folder once so a link loop ends."""
+  seen = set()
+  for folder, subfolders, files in os.walk(root, followlinks=True):
+    real = os.path.realpath(folder)
+    if real in seen:
+      subfolders[:] = []
+      continue
+    seen.add(real)
+    yield folder, files
 
 
 class ClassFolderBuilder(ImageFolderBuilder, skip_registration=True):
@@ -301,6 +402,14 @@ class ClassFolderBuilder(ImageFolderBuilder, skip_registration=True):
     self._official_split = official
     self._has_official_validation = "validation" in official.values()
     return rows
+
+  def fingerprint(self, root: epath.Path) -> str:
+    """What identifies the folder's content without a manifest: its image files and sizes."""
+    listing = "\n".join(f"{path}\t{os.path.getsize(root / path)}" for path in image_files(root))
+    return "files-sizes:" + sha256_of(listing.encode("utf-8"))
+
+  def _contained_rows(self, root: epath.Path):
+    return self.rows(root)  # names found by walking root: inside it (or a link in it)
 
   def exclusion(self, row: dict) -> str:
     """Why a file found in the layout is not part of the source; "" (the default) keeps it."""

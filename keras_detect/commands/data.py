@@ -52,7 +52,7 @@ def run(args):
     print(f"  {label:9s} {side}")
   for warning in warnings:
     print(f"  WARNING: {warning} — a detector can learn this instead of the image; "
-          "align formats (see configs/data/README.md) and run `keras-detect audit`.")
+          "align formats (see keras_detect/mixes/README.md) and run `keras-detect audit`.")
   if not args.no_samples:
     os.makedirs(args.out, exist_ok=True)
     for name, builder in builders.items():

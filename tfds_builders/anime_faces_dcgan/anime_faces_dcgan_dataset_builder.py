@@ -8,4 +8,4 @@ class Builder(base.GridImageBuilder):
 
   def group_key(self, row, tile):
     # Every grid shows the same 64 latents, so a tile position is one group.
-    return "dcgan_tile:" + tile[0]
+    return "dcgan_tile:" + tile

@@ -8,4 +8,4 @@ class Builder(base.ImageFolderBuilder):
 
   # 8 px per side removes the thin dark edge line (1-2 px pad plus JPEG ringing) of
   # most files; 8 keeps the crop on the JPEG block grid, so no new blocking artefact.
-  CROP_BORDER = 8
+  CROP = (8, 8, 8, 8)
