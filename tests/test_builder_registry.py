@@ -40,8 +40,50 @@ def test_builder_folder_has_the_required_files(name):
   assert dummy.is_dir() and any(dummy.iterdir()), f"{name}: dummy_data/ missing or empty"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_manual_dir_builder_says_where_its_data_goes(name):
+def is_class_folder(name) -> bool:
+  return issubclass(tfds.builder_cls(name), base.ClassFolderBuilder)
+
+
+def what_a_user_reads(name, tmp_path) -> tuple:
+  """(text, folder): the error a build without the source's folder raises, and the folder it
+  names; a builder that reads the manual directory itself has only its instructions."""
   cls = tfds.builder_cls(name)
-  if issubclass(cls, base.ImageFolderBuilder):  # every such builder reads the manual dir
-    assert cls.MANUAL_DOWNLOAD_INSTRUCTIONS and cls.MANUAL_DOWNLOAD_INSTRUCTIONS.strip()
+  if cls.FOLDER == ".":
+    return " ".join(cls.MANUAL_DOWNLOAD_INSTRUCTIONS.split()), "manual directory"
+  manual = tmp_path / "manual"
+  (manual / "some_other_source").mkdir(parents=True)  # TFDS refuses an empty manual dir
+  builder = cls(data_dir=str(tmp_path / "tfds"))
+  with pytest.raises(base.MissingManualDir) as error:
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(manual_dir=str(manual)))
+  return str(error.value), str(manual / (cls.FOLDER or name))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if not is_class_folder(n)])
+def test_missing_folder_error_names_the_folder_and_its_manifest(name, tmp_path):
+  text, folder = what_a_user_reads(name, tmp_path)
+  assert folder in text and "manifest.csv" in text, text
+
+
+def layout_words(cls) -> list:
+  """What a user must be told to lay out: split folders, each class folder, other levels."""
+  words = []
+  for level in cls.LAYOUT:
+    if level == "split":
+      words.append("train")
+    elif level == "class":
+      words += list(cls.CLASSES) if cls.CLASSES is not None else [cls.REAL_FOLDER]
+    else:
+      words.append(level)
+  return words
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if is_class_folder(n)])
+def test_missing_folder_error_names_the_folder_and_its_layout(name, tmp_path):
+  cls = tfds.builder_cls(name)
+  text, folder = what_a_user_reads(name, tmp_path)
+  assert folder in text, text
+  missing = [word for word in layout_words(cls) if word not in text]
+  assert not missing, f"{name}: the instructions do not name {missing}: {text}"
+  # No manifest is read, so none may be asked for.
+  assert "manifest.csv" not in text, text
