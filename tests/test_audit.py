@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
+from sklearn.model_selection import cross_val_predict
 
 from keras_detect import audit, cli, data
 from keras_detect.errors import UserError
@@ -50,12 +51,47 @@ def test_each_source_is_compared_with_the_other_class():
   assert report["comparisons"][1]["real"] == 30 and report["comparisons"][1]["synthetic"] == 30
 
 
-def test_groups_keep_related_examples_in_one_fold():
-  traits = toy_traits(40, np.random.default_rng(3))
-  labels = [0, 1] * 20
-  # One group per pair: every fold holds whole pairs, so the folds stay label-balanced.
-  report = audit.audit(traits, labels, groups=[i // 2 for i in range(40)], folds=4)
-  assert report["comparisons"][0]["gradient_boosting"] is not None
+def test_a_group_never_straddles_folds(monkeypatch):
+  # Group 0 holds 12 examples of both classes: ungrouped, 5 folds would each take some.
+  groups = [0] * 12 + [1 + i // 2 for i in range(48)]
+  labels = [0, 1] * 30
+  sources = ["real_a", "fake_b", "real_a", "fake_c"] * 15
+  folds_of_group = []
+
+  def recording_cross_val_predict(model, x, y, *, groups, cv, **kwargs):
+    seen = {}
+    for fold, (_, test) in enumerate(cv.split(x, y, groups)):
+      for group in groups[test]:
+        seen.setdefault(group, set()).add(fold)
+    folds_of_group.append(seen)
+    return cross_val_predict(model, x, y, groups=groups, cv=cv, **kwargs)
+
+  monkeypatch.setattr(audit, "cross_val_predict", recording_cross_val_predict)
+  audit.audit(toy_traits(60, np.random.default_rng(3)), labels, groups, sources, folds=5)
+  assert folds_of_group and all(0 in seen for seen in folds_of_group)
+  for seen in folds_of_group:
+    assert {group: len(folds) for group, folds in seen.items() if len(folds) != 1} == {}
+
+
+def test_a_trait_that_separates_the_classes_scores_auc_1():
+  rng = np.random.default_rng(5)
+  labels = [0, 1] * 50
+  traits = [{**t, "width": 256 if label == 0 else 512}
+            for t, label in zip(toy_traits(100, rng, jpeg_quality=90, bytes_per_pixel=0.2),
+                                labels)]
+  report = audit.audit(traits, labels)
+  whole = report["comparisons"][0]
+  assert whole["logistic_regression"] == whole["gradient_boosting"] == 1.0
+  top = report["top_traits"][0]
+  assert (top["trait"], top["auc"]) == ("width", 1.0)
+
+
+def test_a_random_trait_scores_near_auc_0_5():
+  rng = np.random.default_rng(6)
+  # Only bytes_per_pixel varies, drawn from one distribution for both classes.
+  report = audit.audit(toy_traits(100, rng, jpeg_quality=90), [0, 1] * 50)
+  whole = report["comparisons"][0]
+  assert 0.3 < whole["logistic_regression"] < 0.7 and 0.3 < whole["gradient_boosting"] < 0.7
 
 
 def test_warning_fires_above_0_6_and_names_the_traits():
