@@ -28,7 +28,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from keras_detect import data
+from keras_detect import data, preprocessing
 from keras_detect.align import align_jpeg
 from keras_detect.errors import UserError
 from tfds_builders import image_io
@@ -111,7 +111,7 @@ def _replace_with_aligned_traits(records, mix, builders, image_size, seed, verbo
 def aligned_bytes(x, spec, image_size: int, seed: int = 0):
   """(source, key, JPEG bytes) of an undecoded example, aligned as in evaluation batches."""
   key = x["file_name"] + "#" + x["tile"]
-  image = tf.io.decode_image(x["image"], channels=3, expand_animations=False)
+  image = preprocessing.decode_image(x["image"])
   seeds = data.example_seed(key, 0, seed, training=False)
   return x["source"], key, align_jpeg(image, spec, image_size, seeds)
 

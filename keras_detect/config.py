@@ -28,6 +28,9 @@ class DataConfig:
   image_size: int = 128
   train_policy: str = "random_crop"  # native-resolution crops: no resampling of traces
   eval_policy: str = "short_side_crop"  # the scale the mixes' align.short_side trains at
+  # short_side_crop's short side in crop sizes; 0 → the middle of the mix's align.short_side
+  # (written into params.yaml when training starts).
+  eval_short_side: float = 0.0
   batch_size: int = 64
   align: bool = True  # use the mix's `align` block (format/quality/size alignment)
   class_names: list = field(default_factory=list)  # filled from the data for attribution

@@ -107,6 +107,12 @@ def _source_entry(item, where: str, known: set) -> SourceEntry:
   return SourceEntry(**item)
 
 
+def eval_short_side(data_config, mix: Mix) -> float:
+  """The short_side_crop scale of a run: its config's, else the middle of its mix's range."""
+  return data_config.eval_short_side or preprocessing.eval_short_side(
+      mix.align.short_side if mix.align else None)
+
+
 def default_data_dir() -> str:
   return os.environ.get("KERAS_DETECT_DATA_DIR") or os.path.expanduser("~/tensorflow_datasets")
 
@@ -173,14 +179,15 @@ def raw_examples(mix: Mix, builders: dict, split: str) -> dict:
 
 def make_dataset(mix: Mix, builders: dict, split: str, *, image_size: int, batch_size: int,
                  policy: str = "center_crop", training: bool = False, align: bool = True,
-                 seed: int = 0, counts: Optional[Census] = None,
-                 transform=None) -> tf.data.Dataset:
+                 seed: int = 0, counts: Optional[Census] = None, transform=None,
+                 short_side: float = preprocessing.DEFAULT_SHORT_SIDE) -> tf.data.Dataset:
   """Batches of {"image": float32 [B,S,S,3] in 0..255, "label", "source", "generator", "file_name"}.
 
   Training: endless, class-balanced (mix.balance), shuffled; needs `counts` (a census).
   Otherwise: every example once, in a fixed order, with deterministic alignment, so
   evaluations repeat exactly. `transform(uint8 [H,W,3]) -> uint8 [H,W,3]`, when given, acts
   on each image right after decoding, before alignment and sizing (e.g. a format swap).
+  `short_side` is the scale of the short_side_crop policy (the run's eval_short_side).
   """
   parts = raw_examples(mix, builders, split)
   if not parts:
@@ -193,7 +200,8 @@ def make_dataset(mix: Mix, builders: dict, split: str, *, image_size: int, batch
     for part, _ in parts.values():
       ds = part if ds is None else ds.concatenate(part)
   ds = ds.enumerate().map(
-      lambda i, x: _prepare_example(x, i, image_size, policy, spec, seed, training, transform),
+      lambda i, x: _prepare_example(x, i, image_size, policy, spec, seed, training, transform,
+                                    short_side),
       num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
   return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
 
@@ -255,15 +263,15 @@ def example_seed(key, index, seed, training):
                    tf.cast(seed, tf.int64) + (index if training else 0)])
 
 
-def _prepare_example(x, index, image_size, policy, spec, seed, training, transform=None):
+def _prepare_example(x, index, image_size, policy, spec, seed, training, transform, short_side):
   key = x["file_name"] + "#" + x["tile"]
   seeds = example_seed(key, index, seed, training)
-  image = tf.io.decode_image(x["image"], channels=3, expand_animations=False)
+  image = preprocessing.decode_image(x["image"])
   if transform is not None:
     image = transform(image)
   if spec is not None:
-    image = tf.io.decode_jpeg(align_jpeg(image, spec, image_size, seeds), channels=3)
-  image = preprocessing.fit_to_size(image, image_size, policy, seed=seeds)
+    image = preprocessing.decode_image(align_jpeg(image, spec, image_size, seeds))
+  image = preprocessing.fit_to_size(image, image_size, policy, seed=seeds, short_side=short_side)
   return {"image": image, "label": x["label"], "source": x["source"],
           "generator": x["generator"], "file_name": key}
 

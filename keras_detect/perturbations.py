@@ -111,7 +111,7 @@ def downscale_to(pixels: int):
 def encode_as(image_format: str, quality: int = 0):
   """uint8 [H, W, 3] → the same image saved as jpeg | png | webp and decoded again."""
   if image_format == "jpeg":
-    return lambda image: tf.io.decode_jpeg(tf.io.encode_jpeg(image, quality=quality), channels=3)
+    return lambda image: preprocessing.decode_image(tf.io.encode_jpeg(image, quality=quality))
   if image_format == "png":
     return lambda image: tf.io.decode_png(tf.io.encode_png(image), channels=3)
   if image_format == "webp":  # TensorFlow decodes WebP but cannot encode it: Pillow does

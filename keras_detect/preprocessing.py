@@ -1,5 +1,9 @@
 """Image sizing policies and augmentation as Keras layers, so they travel into exported graphs.
 
+- `decode_image`: encoded bytes → RGB uint8, the one in-graph decoder (JPEG decoded with
+  the accurate IDCT, as Pillow does, so stored and re-encoded pixels agree).
+- `ShortSideCrop`: the inference path of every image (evaluation, predict, the exported
+  graph): short side shrunk to the training scale, smaller images upsized, centre crop.
 - `fit_to_size`: the tf.data sizing step (resize | center_crop | random_crop at native
   resolution | short_side_crop: shrunk to a fixed scale, then centre-cropped; images smaller
   than the crop are upsized first).
@@ -18,12 +22,27 @@ import tensorflow as tf
 from keras_detect.errors import UserError
 
 POLICIES = ("resize", "center_crop", "random_crop", "short_side_crop")
-# short_side_crop shrinks the short side to this many crop sizes: the middle of the shipped
-# mixes' `align.short_side` range [1.0, 1.5], so evaluation sees the scale training saw.
-EVAL_SHORT_SIDE = 1.25
+# Where a run does not say (no align.short_side in its mix), short_side_crop shrinks the
+# short side to this many crop sizes: the middle of the shipped range [1.0, 1.5].
+DEFAULT_SHORT_SIDE = 1.25
 
 
-def fit_to_size(image: tf.Tensor, size: int, policy: str, seed=None) -> tf.Tensor:
+def eval_short_side(short_side_range) -> float:
+  """The inference scale for a mix's `align.short_side` [low, high]: its middle."""
+  return float(sum(short_side_range) / 2) if short_side_range else DEFAULT_SHORT_SIDE
+
+
+def decode_image(data: tf.Tensor) -> tf.Tensor:
+  """Encoded JPEG/PNG/GIF (first frame)/BMP/WebP bytes → uint8 [H, W, 3]."""
+  image = tf.cond(
+      tf.io.is_jpeg(data),
+      lambda: tf.io.decode_jpeg(data, channels=3, dct_method="INTEGER_ACCURATE"),
+      lambda: tf.io.decode_image(data, channels=3, expand_animations=False))
+  return tf.ensure_shape(image, [None, None, 3])
+
+
+def fit_to_size(image: tf.Tensor, size: int, policy: str, seed=None,
+                short_side: float = DEFAULT_SHORT_SIDE) -> tf.Tensor:
   """uint8/float [H, W, 3] → float32 [size, size, 3] in 0..255."""
   if policy not in POLICIES:
     raise UserError(f"Unknown sizing policy '{policy}' (known: {', '.join(POLICIES)})")
@@ -31,18 +50,46 @@ def fit_to_size(image: tf.Tensor, size: int, policy: str, seed=None) -> tf.Tenso
   if policy == "resize":
     return tf.image.resize(image, [size, size], antialias=True)
   if policy == "short_side_crop":
-    image = shrink_short_side(image, EVAL_SHORT_SIDE * size)
+    return short_side_crop(image, size, short_side)
   image = _upsize_to_cover(image, size)
-  if policy in ("center_crop", "short_side_crop"):
+  if policy == "center_crop":
     return tf.image.resize_with_crop_or_pad(image, size, size)
   if seed is None:
     return tf.image.random_crop(image, [size, size, 3])
   return tf.image.stateless_random_crop(image, [size, size, 3], seed)
 
 
+def short_side_crop(images, size: int, short_side: float) -> tf.Tensor:
+  """[H, W, 3] or [B, H, W, 3] float → [..., size, size, 3]: short side shrunk to
+  short_side × size, images smaller than the crop upsized, centre crop."""
+  images = _upsize_to_cover(shrink_short_side(images, short_side * size), size)
+  return tf.image.resize_with_crop_or_pad(images, size, size)
+
+
+@keras.saving.register_keras_serializable(package="keras_detect")
+class ShortSideCrop(keras.layers.Layer):
+  """Pixels of any size (0..255, one size per batch) → the model's input, as evaluation
+  brings them there: the one inference path of evaluate, predict and the exported graph."""
+
+  def __init__(self, size: int, short_side: float = DEFAULT_SHORT_SIDE, **kwargs):
+    super().__init__(**kwargs)
+    self.size = size
+    self.short_side = short_side
+
+  def call(self, images):
+    return short_side_crop(tf.cast(images, tf.float32), self.size, self.short_side)
+
+  def compute_output_shape(self, input_shape):
+    return (input_shape[0], self.size, self.size, 3)
+
+  def get_config(self):
+    return {**super().get_config(), "size": self.size, "short_side": self.short_side}
+
+
 def shrink_short_side(image, target):
-  """Area-downscales an image whose short side exceeds `target` (a float) to that side."""
-  height, width = tf.shape(image)[0], tf.shape(image)[1]
+  """Area-downscales an image (or a batch of one size) whose short side exceeds `target`
+  (a float) to that side."""
+  height, width = tf.shape(image)[-3], tf.shape(image)[-2]
   short = tf.cast(tf.minimum(height, width), tf.float32)
   factor = tf.minimum(tf.cast(target, tf.float32) / short, 1.0)
   new_size = tf.cast(tf.round(tf.cast([height, width], tf.float32) * factor), tf.int32)
@@ -53,7 +100,7 @@ def shrink_short_side(image, target):
 
 def _upsize_to_cover(image, size):
   """Images whose short side is below `size` are upsized; larger ones are left untouched."""
-  height, width = tf.shape(image)[0], tf.shape(image)[1]
+  height, width = tf.shape(image)[-3], tf.shape(image)[-2]
   short = tf.minimum(height, width)
 
   def upsize():
@@ -86,7 +133,7 @@ def jpeg_roundtrip(image: tf.Tensor, quality) -> tf.Tensor:
   encoded = tf.raw_ops.EncodeJpegVariableQuality(
       images=tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8),
       quality=tf.cast(quality, tf.int32))
-  return tf.cast(tf.io.decode_jpeg(encoded, channels=3), tf.float32)
+  return tf.cast(decode_image(encoded), tf.float32)
 
 
 class _RandomPerImage(keras.layers.Layer):

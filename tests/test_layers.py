@@ -1,10 +1,13 @@
 """Custom layers: shapes, what they compute, and save/load with safe_mode=True."""
 
+import io
+
 import keras
 import numpy as np
 import pytest
 import scipy.fft
 import tensorflow as tf
+from PIL import Image
 
 from keras_detect import layers, preprocessing
 
@@ -130,3 +133,40 @@ def test_layers_follow_a_float16_compute_policy():
   for layer in (layers.BackbonePreprocess("torch", dtype="mixed_float16"),
                 layers.DCT2D(dtype="mixed_float16")):
     assert layer(x).dtype == tf.float16
+
+
+def test_short_side_crop_layer_matches_the_per_image_evaluation_policy():
+  batch = np.random.default_rng(1).uniform(0, 255, (3, 90, 140, 3)).astype("float32")
+  layer = preprocessing.ShortSideCrop(32, short_side=1.5)
+  out = layer(batch).numpy()
+  assert out.shape == (3, 32, 32, 3)
+  for image, expected in zip(batch, out):
+    single = preprocessing.fit_to_size(image, 32, "short_side_crop", short_side=1.5).numpy()
+    np.testing.assert_allclose(single, expected, atol=1e-3)
+
+
+def test_short_side_crop_shrinks_to_its_scale_and_upsizes_small_images():
+  # A 96 px square shrunk to 1.5 × 32 = 48 px keeps 2×2 blocks as one pixel each.
+  checker = np.kron(np.indices((48, 48)).sum(0) % 2, np.ones((2, 2)))[..., None] * 255.0
+  shrunk = preprocessing.ShortSideCrop(32, short_side=1.5)(np.repeat(checker, 3, -1)[None])
+  assert set(np.unique(np.round(shrunk.numpy()))) == {0.0, 255.0}
+  small = preprocessing.ShortSideCrop(32)(np.full((1, 10, 20, 3), 100.0, "float32"))
+  np.testing.assert_allclose(small.numpy(), 100.0, atol=1e-3)
+
+
+def test_decode_image_reads_jpeg_with_the_accurate_idct_as_pillow_does():
+  pixels = np.random.default_rng(2).integers(0, 255, (24, 24, 3), dtype=np.uint8)
+  buffer = io.BytesIO()
+  Image.fromarray(pixels).save(buffer, format="JPEG", quality=80)
+  pillow = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+  decoded = preprocessing.decode_image(tf.constant(buffer.getvalue())).numpy()
+  np.testing.assert_array_equal(decoded, pillow)
+
+
+def test_short_side_crop_layer_survives_save_and_load(tmp_path):
+  inputs = keras.Input((None, None, 3))
+  model = keras.Model(inputs, preprocessing.ShortSideCrop(16, short_side=1.2)(inputs))
+  model.save(tmp_path / "m.keras")
+  loaded = keras.models.load_model(tmp_path / "m.keras", safe_mode=True)
+  batch = images(batch=1, size=40)
+  np.testing.assert_allclose(loaded(batch).numpy(), model(batch).numpy())
