@@ -1,25 +1,38 @@
 """Training: a Config in, a run directory out.
 
 The run directory holds params.yaml (the resolved config), best.keras (best val_loss),
-log.csv and history.json (every epoch, across resumes), curves.png, TensorBoard logs and
-a backup/ that lets a killed run resume at the epoch where it stopped.
+log_backup.csv (log_backup_head.csv for a head phase) and history.json (every epoch,
+across resumes), curves.png, TensorBoard logs, a backup/ that lets a killed run resume at
+the epoch where it stopped, and state.json once training ended. Every file but the CSV
+logs is written to a temporary name and renamed, so a kill never leaves one torn.
 """
 
 import csv
+import dataclasses
 import json
 import math
 import os
+import shutil
+import sys
 import time
 
 import keras
 import tensorflow as tf
 
 from keras_detect import config as config_lib
-from keras_detect import curves, data, detector
+from keras_detect import curves, data, detector, files
 from keras_detect.errors import UserError
 
 BEST = "best.keras"
 HEAD_PHASE = "head_phase.weights.h5"
+PARAMS = "params.yaml"
+STATE = "state.json"
+# Settings a resumed run may change: how many epochs, and how or where it runs, none of
+# which changes what the saved weights and optimizer state mean.
+RESUMABLE = ("train.epochs", "train.run_dir", "train.strategy", "train.jit_compile",
+             "train.tensorboard", "data.data_dir")
+ENDINGS = {"early_stopping": "early stopping",
+           "stopped": "a stop before train.epochs (a NaN loss, or another callback)"}
 
 
 def default_run_dir(config) -> str:
@@ -27,9 +40,19 @@ def default_run_dir(config) -> str:
   return os.path.join("runs", f"{mix}-{config.model.backbone}")
 
 
-def train(config, *, verbose="auto", extra_callbacks=()) -> str:
-  """Trains the detector a Config describes; returns the run directory."""
+def train(config, *, overwrite: bool = False, verbose="auto", extra_callbacks=()) -> str:
+  """Trains the detector a Config describes; returns the run directory.
+
+  A run directory belongs to one config. Started again, it resumes where it stopped when
+  its params.yaml holds the same settings; only the RESUMABLE keys may differ (more
+  train.epochs, or where and how it runs), any other difference is a UserError that names
+  it. `overwrite` clears the directory and starts over. A finished run (state.json) trains
+  on only when train.epochs asks for more epochs than it reached, and never after it
+  stopped early (early stopping, a NaN loss).
+  """
   run_dir = config.train.run_dir or default_run_dir(config)
+  if overwrite:
+    _clear(run_dir)
   os.makedirs(run_dir, exist_ok=True)
   keras.utils.set_random_seed(config.train.seed)
   _set_precision(config.train.mixed_precision)
@@ -40,7 +63,10 @@ def train(config, *, verbose="auto", extra_callbacks=()) -> str:
   counts = data.census(builders)
   config.data.class_names = (counts.class_names() if config.model.task != "binary"
                              else ["real", "synthetic"])
-  config_lib.save(config, os.path.join(run_dir, "params.yaml"))
+  _check_params(run_dir, config)
+  if _finished(run_dir, config):
+    return run_dir
+  files.write_text(os.path.join(run_dir, PARAMS), config_lib.to_yaml(config))
   train_ds, val_ds, steps = _datasets(config, mix, builders, counts)
 
   with _strategy(config.train.strategy).scope():
@@ -53,11 +79,76 @@ def train(config, *, verbose="auto", extra_callbacks=()) -> str:
   detector.set_trainable(model, config.model.finetune, pretrained)
   finetune_rate = config.train.head_epochs and config.train.finetune_learning_rate
   _compile(model, config, finetune_rate or config.train.learning_rate)
+  run_callbacks = callbacks(config, run_dir, "backup")
   model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs,
             steps_per_epoch=steps, verbose=verbose,
-            callbacks=callbacks(config, run_dir, "backup") + list(extra_callbacks))
+            callbacks=run_callbacks + list(extra_callbacks))
+  _write_state(run_dir, model, run_callbacks)
   _write_history(run_dir, time.time() - started)
   return run_dir
+
+
+def _clear(run_dir: str) -> None:
+  if not os.path.isdir(run_dir) or not os.listdir(run_dir):
+    return
+  if not os.path.isfile(os.path.join(run_dir, PARAMS)):
+    raise UserError(f"--overwrite clears run directories only, and {run_dir} has no "
+                    f"{PARAMS}: pass another --run-dir.")
+  for name in os.listdir(run_dir):
+    path = os.path.join(run_dir, name)
+    if os.path.isdir(path) and not os.path.islink(path):
+      shutil.rmtree(path)
+    else:
+      os.remove(path)
+
+
+def _check_params(run_dir: str, config) -> None:
+  """A UserError naming the settings that differ from the run already in `run_dir`."""
+  path = os.path.join(run_dir, PARAMS)
+  if not os.path.isfile(path):
+    return
+  old = _flatten(dataclasses.asdict(config_lib.load(path)))
+  new = _flatten(dataclasses.asdict(config))
+  changed = [f"{key}: {old.get(key)!r} → {new.get(key)!r}"
+             for key in sorted(old.keys() | new.keys())
+             if key not in RESUMABLE and old.get(key) != new.get(key)]
+  if changed:
+    raise UserError(f"{run_dir} holds a run with other settings ({'; '.join(changed)}); "
+                    "a resume may change only train.epochs and where or how it runs. Pass "
+                    "another --run-dir for the new settings, or --overwrite to delete that "
+                    "run and start over.")
+
+
+def _flatten(values: dict, prefix: str = "") -> dict:
+  flat = {}
+  for key, value in values.items():
+    if isinstance(value, dict) and value:
+      flat.update(_flatten(value, f"{prefix}{key}."))
+    else:
+      flat[f"{prefix}{key}"] = value
+  return flat
+
+
+def _finished(run_dir: str, config) -> bool:
+  """Says so when the run needs no more training; checks that a finished run can go on."""
+  state = read_state(run_dir)
+  if not state:
+    return False
+  reached, best = state["epochs"], state["best_val_loss"]
+  best = "n/a" if best is None else f"{best:.4f}"
+  summary = f"{run_dir} is finished at epoch {reached} (best val_loss {best})"
+  if state["ended_by"] != "epochs":
+    print(f"{summary}: {ENDINGS[state['ended_by']]} ended it. Nothing to train; "
+          "--overwrite starts it over.")
+    return True
+  if config.train.epochs <= reached:
+    print(f"{summary}. Nothing to train; ask for more with --epochs, or start over "
+          "with --overwrite.")
+    return True
+  if not os.path.isdir(os.path.join(run_dir, "backup")):
+    raise UserError(f"{run_dir} has no backup/ to continue from: start over with --overwrite.")
+  print(f"Continuing {run_dir} from epoch {reached} to {config.train.epochs}.")
+  return False
 
 
 def _datasets(config, mix, builders, counts):
@@ -79,17 +170,23 @@ def _datasets(config, mix, builders, counts):
 
 
 def _head_phase(model, config, run_dir, train_ds, val_ds, steps, verbose):
-  """Phase one of the two-phase schedule: backbone frozen; skipped once done."""
+  """Phase one of the two-phase schedule: backbone frozen. Its weights file, renamed into
+  place when the phase ends, marks it done; an unreadable one redoes the phase."""
   done = os.path.join(run_dir, HEAD_PHASE)
   if os.path.isfile(done):
-    model.load_weights(done)
-    return
+    try:
+      model.load_weights(done)
+      return
+    except (OSError, ValueError) as error:
+      print(f"Warning: {done} is unreadable ({error}); training the head phase again.",
+            file=sys.stderr)
   detector.set_trainable(model, "head", pretrained=True)
   _compile(model, config, config.train.learning_rate)
   model.fit(train_ds, validation_data=val_ds, epochs=config.train.head_epochs,
             steps_per_epoch=steps, verbose=verbose,
             callbacks=callbacks(config, run_dir, "backup_head", checkpoint=False))
-  model.save_weights(done)
+  with files.atomic_write(done) as temp:
+    model.save_weights(temp)
 
 
 def _compile(model, config, learning_rate: float):
@@ -115,24 +212,93 @@ def _optimizer(train_config, learning_rate: float):
 
 
 def callbacks(config, run_dir: str, backup: str, checkpoint: bool = True) -> list:
+  """The callbacks of one phase; a resumed phase picks up its state from the phase's log."""
   t = config.train
+  logged = [(int(row["epoch"]), row["val_loss"]) for row in read_log(run_dir, backup)
+            if "val_loss" in row]
   result = [
       EpochTime(),
-      # Two checkpoints: a run killed while writing one resumes from the other.
-      keras.callbacks.BackupAndRestore(os.path.join(run_dir, backup), double_checkpoint=True),
+      # Two checkpoints: a run killed while writing one resumes from the other. Kept when
+      # training ends, so a finished run can go on when asked for more epochs.
+      keras.callbacks.BackupAndRestore(os.path.join(run_dir, backup), double_checkpoint=True,
+                                       delete_checkpoint=False),
       keras.callbacks.TerminateOnNaN(),
-      keras.callbacks.ReduceLROnPlateau("val_loss", factor=t.reduce_lr_factor,
-                                        patience=t.reduce_lr_patience, verbose=1),
-      keras.callbacks.CSVLogger(os.path.join(run_dir, f"log_{backup}.csv"), append=True),
+      ResumedReduceLROnPlateau(logged, monitor="val_loss", factor=t.reduce_lr_factor,
+                               patience=t.reduce_lr_patience, verbose=1),
   ]
   if checkpoint:
-    result.append(keras.callbacks.ModelCheckpoint(os.path.join(run_dir, BEST),
-                                                  monitor="val_loss", save_best_only=True))
+    best = os.path.join(run_dir, BEST)
+    reached = min((loss for _, loss in logged), default=None) if os.path.isfile(best) else None
+    result.append(AtomicModelCheckpoint(best, monitor="val_loss", save_best_only=True,
+                                        initial_value_threshold=reached))
+  # After the checkpoint: a logged epoch is one whose best.keras is already saved.
+  result.append(keras.callbacks.CSVLogger(os.path.join(run_dir, f"log_{backup}.csv"),
+                                          append=True))
   if t.tensorboard:
     result.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs", backup)))
   if t.early_stopping_patience:
-    result.append(keras.callbacks.EarlyStopping("val_loss", patience=t.early_stopping_patience))
+    result.append(ResumedEarlyStopping(logged, monitor="val_loss",
+                                       patience=t.early_stopping_patience))
   return result
+
+
+class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
+  """ModelCheckpoint saving to a temporary name renamed into place: a run killed while it
+  saves keeps the previous best.keras whole."""
+
+  def on_epoch_end(self, epoch, logs=None):
+    target = self.filepath
+    with files.atomic_write(target) as temp:
+      self.filepath = temp
+      try:
+        super().on_epoch_end(epoch, logs)
+      finally:
+        self.filepath = target
+
+
+class _ResumesFromLog:
+  """Keras resets `best` and `wait` when fit begins; a resumed fit sets them from the
+  val_loss of the epochs logged before it, so patience counts as if it never stopped."""
+
+  def __init__(self, logged, **kwargs):
+    super().__init__(**kwargs)
+    self.logged = logged  # [(epoch, val_loss)] from the phase's CSV log
+    self.restored = False
+
+  def on_epoch_begin(self, epoch, logs=None):
+    if not self.restored:
+      self.restored = True
+      losses = [loss for logged_epoch, loss in self.logged if logged_epoch < epoch]
+      if losses:
+        self.best, self.wait = self.replay(losses)
+    super().on_epoch_begin(epoch, logs)
+
+
+class ResumedReduceLROnPlateau(_ResumesFromLog, keras.callbacks.ReduceLROnPlateau):
+  """The learning rate itself is in the optimizer's backup; this restores the countdown."""
+
+  def replay(self, losses):
+    # Without a cooldown, ReduceLROnPlateau waits afresh after each reduction.
+    return plateau_state(losses, abs(self.min_delta), resets_after=self.patience)
+
+
+class ResumedEarlyStopping(_ResumesFromLog, keras.callbacks.EarlyStopping):
+
+  def replay(self, losses):
+    return plateau_state(losses, abs(self.min_delta))
+
+
+def plateau_state(losses, min_delta: float = 0.0, resets_after: int = 0) -> tuple:
+  """(best, wait) of a val_loss plateau callback after these epochs, as Keras counts."""
+  best, wait = None, 0
+  for loss in losses:
+    if best is None or loss < best - min_delta:
+      best, wait = loss, 0
+    else:
+      wait += 1
+      if resets_after and wait >= resets_after:
+        wait = 0
+  return best, wait
 
 
 class EpochTime(keras.callbacks.Callback):
@@ -158,13 +324,41 @@ def read_log(run_dir: str, backup: str = "backup") -> list:
   return [by_epoch[e] for e in sorted(by_epoch)]
 
 
-def _write_history(run_dir: str, seconds: float) -> None:
+def read_state(run_dir: str) -> dict:
+  """state.json of a finished run ({} while it is not finished)."""
+  path = os.path.join(run_dir, STATE)
+  if not os.path.isfile(path):
+    return {}
+  with open(path) as f:
+    return json.load(f)
+
+
+def _write_state(run_dir: str, model, run_callbacks: list) -> None:
   rows = read_log(run_dir)
-  history = {key: [row.get(key) for row in rows] for key in (rows[0] if rows else {})}
+  stopper = next((c for c in run_callbacks if isinstance(c, keras.callbacks.EarlyStopping)),
+                 None)
+  if stopper is not None and stopper.stopped_epoch:
+    ended_by = "early_stopping"
+  else:
+    ended_by = "stopped" if model.stop_training else "epochs"
+  losses = [row["val_loss"] for row in rows if "val_loss" in row]
+  files.write_json(os.path.join(run_dir, STATE), {
+      "epochs": int(rows[-1]["epoch"]) + 1 if rows else 0,
+      "best_val_loss": min(losses, default=None), "ended_by": ended_by,
+      "early_stopping": ended_by == "early_stopping"})
+
+
+def _write_history(run_dir: str, seconds: float) -> None:
+  """history.json: one entry per epoch of both phases; `phase` says which each is, and
+  `epoch` counts within its phase."""
+  head, finetune = read_log(run_dir, "backup_head"), read_log(run_dir)
+  rows = head + finetune
+  history = {"phase": ["head"] * len(head) + ["finetune"] * len(finetune)}
+  for key in dict.fromkeys(key for row in rows for key in row):
+    history[key] = [row.get(key) for row in rows]
   history["seconds_this_session"] = round(seconds, 1)
-  with open(os.path.join(run_dir, "history.json"), "w") as f:
-    json.dump(history, f, indent=1)
-  curves.save_curves(rows, os.path.join(run_dir, "curves.png"))
+  files.write_json(os.path.join(run_dir, "history.json"), history)
+  curves.save_curves(rows, os.path.join(run_dir, "curves.png"), head_epochs=len(head))
 
 
 def _strategy(name: str):

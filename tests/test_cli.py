@@ -31,6 +31,23 @@ def test_fit_prints_the_resolved_config(capsys):
   assert "backbone: xception" in out and "epochs: 4" in out
 
 
+def test_fit_in_a_run_dir_of_other_settings_is_one_line_naming_the_way_out(tiny_mix, tmp_path,
+                                                                         capsys):
+  from keras_detect import config as config_lib
+  flags = ["--mix", tiny_mix.mix, "--manual-dir", tiny_mix.manual_dir, "--data-dir",
+           tiny_mix.data_dir, "--backbone", "simplenet", "--image-size", "32",
+           "--run-dir", str(tmp_path)]
+  config = config_lib.resolve(flags={
+      "data.mix": tiny_mix.mix, "data.manual_dir": tiny_mix.manual_dir,
+      "data.data_dir": tiny_mix.data_dir, "data.image_size": 48, "model.backbone": "simplenet",
+      "train.run_dir": str(tmp_path), "data.class_names": ["real", "synthetic"]})
+  config_lib.save(config, str(tmp_path / "params.yaml"))
+  assert cli.main(["fit", *flags]) == 2
+  error = capsys.readouterr().err.strip().splitlines()[-1]  # after any data-building output
+  assert error.startswith("keras-detect fit: error: ")
+  assert "(data.image_size: 48 → 32)" in error and "--overwrite" in error
+
+
 def test_a_bad_config_key_is_one_line_and_status_2(capsys):
   assert cli.main(["fit", "--set", "train.epochz=3"]) == 2
   err = capsys.readouterr().err.strip()

@@ -3,7 +3,9 @@
 Settings come from the defaults, then --config FILE, then the flags below, then
 --set key=value (e.g. --set model.options.alpha=0.25). The resolved settings are written to
 RUN_DIR/params.yaml; a killed run started again with the same command resumes where it
-stopped. Example: python -m keras_detect.fit --backbone effnetb4 --manual-dir ../shared/data"""
+stopped, and a finished one says so (or goes on, given a larger --epochs). Other settings
+than those of the run already in RUN_DIR are an error: pass another --run-dir, or
+--overwrite to start over. Example: python -m keras_detect.fit --backbone effnetb4"""
 
 # flag → dotted config key; the defaults live in keras_detect/config.py
 FLAGS = {
@@ -20,7 +22,7 @@ FLAGS = {
 
 def add_arguments(parser):
   parser.add_argument("--config", help="experiment YAML (see configs/)")
-  parser.add_argument("--mix", help="data mix name (configs/data/) or YAML path [all_shared]")
+  parser.add_argument("--mix", help="data mix name (keras_detect/mixes/) or YAML path [all_shared]")
   parser.add_argument("--manual-dir", help="folder with one sub-folder per source [../shared/data]")
   parser.add_argument("--data-dir", help="TFDS data dir [~/tensorflow_datasets]")
   parser.add_argument("--image-size", type=int, help="input size in pixels [128]")
@@ -43,6 +45,8 @@ def add_arguments(parser):
                       help="float16 compute (useful on GPUs; slower on CPU)")
   parser.add_argument("--xla", action="store_true", default=None, help="jit_compile the model")
   parser.add_argument("--run-dir", help="[runs/<mix>-<backbone>]")
+  parser.add_argument("--overwrite", action="store_true",
+                      help="delete what the run directory holds and train from scratch")
   parser.add_argument("--seed", type=int)
   parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="override any config key, e.g. --set train.reduce_lr_patience=3")
@@ -60,7 +64,7 @@ def run(args):
     print(config_lib.to_yaml(config))
     return 0
   from keras_detect import train_lib
-  run_dir = train_lib.train(config)
+  run_dir = train_lib.train(config, overwrite=args.overwrite)
   print(f"Run directory: {run_dir} (best.keras, params.yaml, history.json, curves.png). "
         f"Next: python -m keras_detect.evaluate {run_dir}")
   return 0
