@@ -1,9 +1,10 @@
 """Evaluation of a trained run: metrics, figures and robustness protocols.
 
-- standard: predictions on a split → metrics overall, per source and per generator, at 0.5
-  and at the threshold chosen on the run's validation split; a temperature fitted there
-  too (calibration.json in the run directory, for export and predict); metrics.json,
-  report.md and the figures.
+Everything an evaluation writes goes into its output folder (the run directory unless
+`--out`).
+- standard: the model's scores on a split → metrics overall, per source and per generator,
+  at 0.5 and at the threshold chosen on the run's validation split; a temperature fitted
+  there too (calibration.json); metrics.json, report.md and the figures.
 - robustness: the test images under each condition of perturbations.ROBUSTNESS.
 - format-swap: the original images of both classes re-saved as JPEG 95/75, PNG and WebP.
 - leave-one-out: for each synthetic generator (or source), train without it and test on it.
@@ -14,12 +15,9 @@ at another mix (cross-dataset evaluation), so the test data never tunes them.
 
 import copy
 import dataclasses
-import importlib
-import importlib.util
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 import keras
@@ -28,7 +26,7 @@ import tensorflow as tf
 import yaml
 
 from keras_detect import config as config_lib
-from keras_detect import data, metrics, perturbations, plots, report
+from keras_detect import data, detector, files, metrics, perturbations, plots, report
 from keras_detect.errors import UserError
 
 GROUPS = ("generator", "source")
@@ -67,14 +65,7 @@ def load_model(path: str) -> keras.Model:
   """The one place evaluation loads a model; custom layers register on import."""
   if not os.path.isfile(path):
     raise UserError(f"No model at {path}: train one with `python -m keras_detect.fit`.")
-  try:
-    from keras_detect import detector
-    return detector.load_model(path)
-  except ImportError:  # parts of the detector package missing: Keras alone still loads it
-    for name in ("keras_detect.preprocessing", "keras_detect.layers"):  # register layers
-      if importlib.util.find_spec(name):
-        importlib.import_module(name)
-    return keras.models.load_model(path, safe_mode=True)
+  return detector.load_model(path)
 
 
 def model_task(model: keras.Model) -> str:
@@ -202,7 +193,7 @@ def calibrate(evaluation: Evaluation, save: bool = True) -> dict:
   result["threshold_calibrated"] = float(
       metrics.apply_temperature([result["threshold"]], result["temperature"])[0])
   if save:
-    report.write_json(os.path.join(evaluation.run_dir, CALIBRATION), result)
+    files.write_json(os.path.join(evaluation.out_dir, CALIBRATION), result)
   return result
 
 
@@ -242,8 +233,8 @@ def standard(evaluation: Evaluation, split: str = "test") -> dict:
   result["source_confusion"] = {"classes": names, "sources": sources, "matrix": matrix.tolist()}
   result["skipped_files"] = skipped_files(evaluation)
   result["figures"] = _standard_figures(evaluation, p, threshold, calibrated, result)
-  report.write_json(os.path.join(evaluation.out_dir, "metrics.json"), result)
-  Path(evaluation.out_dir, "report.md").write_text(report.standard_report(result))
+  files.write_json(os.path.join(evaluation.out_dir, "metrics.json"), result)
+  files.write_text(os.path.join(evaluation.out_dir, "report.md"), report.standard_report(result))
   return result
 
 
@@ -397,8 +388,7 @@ def _write_mix(mix: data.Mix, sources: list, path: str) -> str:
             "balance": mix.balance}
   if mix.align is not None:
     values["align"] = mix.align.to_dict()
-  Path(path).write_text(yaml.safe_dump(values, sort_keys=False))
-  return path
+  return files.write_text(path, yaml.safe_dump(values, sort_keys=False))
 
 
 if __name__ == "__main__":

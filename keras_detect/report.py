@@ -1,16 +1,16 @@
 """Evaluation reports: markdown tables and JSON files written into the output folder."""
 
-import json
 import os
-from pathlib import Path
+
+from keras_detect import files
 
 
 def write_rows(out_dir, name: str, rows: list, columns: list, heading: str) -> None:
   """rows → NAME.json and a NAME.md table (with the reasons of undefined metrics)."""
-  write_json(os.path.join(out_dir, f"{name}.json"), rows)
+  files.write_json(os.path.join(out_dir, f"{name}.json"), rows)
   notes = sorted({r["undefined"] for r in rows if r.get("undefined")})
-  Path(out_dir, f"{name}.md").write_text(
-      f"# {heading}\n\n" + table(rows, columns) + "".join(f"\n{n}\n" for n in notes))
+  files.write_text(os.path.join(out_dir, f"{name}.md"),
+                   f"# {heading}\n\n" + table(rows, columns) + "".join(f"\n{n}\n" for n in notes))
 
 
 def standard_report(result: dict) -> str:
@@ -70,6 +70,3 @@ def cell(value) -> str:
     return ", ".join(map(str, value))
   return str(value)
 
-
-def write_json(path: str, values) -> None:
-  Path(path).write_text(json.dumps(values, indent=1, default=lambda v: v.item()))

@@ -6,8 +6,10 @@ import shutil
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from keras_detect import cli, evaluate, perturbations
 from keras_detect import config as config_lib
@@ -29,6 +31,41 @@ def tiny_data(tmp_path_factory, dummy_sources):
     path.write_text(yaml.safe_dump({"sources": list(names)}))
     mixes[mix] = str(path)
   return {"manual_dir": str(manual_dir), "data_dir": str(root / "tfds"), **mixes}
+
+
+@pytest.fixture(scope="module")
+def brightness_data(tmp_path_factory):
+  """Dark real images and bright synthetic ones: mean brightness alone tells them apart.
+
+  Every image of a class has the same mean brightness (so the validation's scores are the
+  test's, and a threshold chosen on one fits the other), yet its own content: one pixel
+  of the other shade, at its own place, gives it its own content hash and so its split.
+  """
+  root = tmp_path_factory.mktemp("brightness_data")
+  for source, label, generator, shade in (("faces_real", "real", "", 0),
+                                          ("faces_gan", "synthetic", "stylegan_ffhq", 255)):
+    folder = root / "manual" / source
+    (folder / "images").mkdir(parents=True)
+    rows = ["file_name,label,generator"]
+    for i in range(40):
+      pixels = np.full((SIZE * SIZE, 3), shade, np.uint8)
+      pixels[i] = 255 - shade
+      Image.fromarray(pixels.reshape(SIZE, SIZE, 3)).save(folder / "images" / f"{i}.png")
+      rows.append(f"images/{i}.png,{label},{generator}")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+  mix = root / "brightness.yaml"
+  mix.write_text(yaml.safe_dump({"sources": ["faces_real", "faces_gan"]}))
+  return {"three": str(mix), "manual_dir": str(root / "manual"), "data_dir": str(root / "tfds")}
+
+
+def brightness_model(inverted: bool = False) -> keras.Model:
+  """Scores an image by its mean brightness (0 black, 1 white), or by its darkness."""
+  inputs = keras.Input((SIZE, SIZE, 3))
+  x = keras.layers.GlobalAveragePooling2D()(inputs)
+  sign = -1.0 if inverted else 1.0
+  score = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(sign / (3 * 255)),
+                             bias_initializer=keras.initializers.Constant(float(inverted)))(x)
+  return keras.Model(inputs, score)
 
 
 def tiny_model(outputs: int = 1, size: int = SIZE, both: bool = False) -> keras.Model:
@@ -77,11 +114,44 @@ def test_standard_evaluation_writes_metrics_report_figures_and_calibration(binar
   assert set(saved["at_threshold"]["per_source"]) == set(SOURCES)
   assert set(saved["at_0.5"]["per_generator"]) == {"real", "stylegan_ffhq", "stylegan_anime_64"}
   assert result["source_confusion"]["classes"] == ["real", "synthetic"]
-  calibration = json.loads((Path(binary_run) / "calibration.json").read_text())
+  calibration = json.loads((out / "calibration.json").read_text())
   assert calibration["temperature"] > 0 and 0 <= calibration["threshold"] <= 1
   assert calibration["chosen_on"] == "three/validation"
   report = (out / "report.md").read_text()
   assert "## Per source" in report and "| roc_auc |" in report.replace(" at 0.5", "")
+
+
+def test_a_model_that_separates_the_classes_scores_auc_1_and_accuracy_1(brightness_data,
+                                                                       tmp_path):
+  run_dir = save_run(tmp_path / "run", brightness_data, model=brightness_model())
+  result = evaluate.standard(open_run(run_dir, tmp_path))
+  overall = result["at_threshold"]["overall"]
+  assert overall["real"] > 0 and overall["synthetic"] > 0
+  assert overall["roc_auc"] == 1.0 and overall["accuracy"] == 1.0
+  assert 0.1 < result["calibration"]["threshold"] < 1.0  # above every dark image
+
+
+def test_a_model_with_inverted_scores_has_auc_0(brightness_data, tmp_path):
+  run_dir = save_run(tmp_path / "run", brightness_data, model=brightness_model(inverted=True))
+  result = evaluate.standard(open_run(run_dir, tmp_path))
+  assert result["at_0.5"]["overall"]["roc_auc"] == 0.0
+  assert result["at_0.5"]["overall"]["accuracy"] == 0.0
+
+
+def test_a_perturbation_that_destroys_the_signal_drops_the_scores(brightness_data, tmp_path,
+                                                                  monkeypatch):
+  flat = perturbations.Condition("flat_gray", "flat", 1, lambda image: image * 0 + 128)
+  monkeypatch.setitem(perturbations.ROBUSTNESS, flat.name, flat)
+  run_dir = save_run(tmp_path / "run", brightness_data, model=brightness_model())
+  rows = evaluate.robustness(open_run(run_dir, tmp_path), conditions=["grayscale", flat.name])
+  clean, gray, flat_row = rows
+  assert clean["roc_auc"] == 1.0 and clean["drop_roc_auc"] == 0.0
+  assert gray["drop_roc_auc"] == 0.0  # grayscale keeps the brightness
+  assert flat_row["roc_auc"] == 0.5 and flat_row["drop_roc_auc"] == 0.5
+  # One score for every image: one class right, the other wrong.
+  assert flat_row["accuracy_at_threshold"] < 1.0
+  assert flat_row["drop_accuracy_at_threshold"] == pytest.approx(
+      1.0 - flat_row["accuracy_at_threshold"])
 
 
 def test_single_class_test_set_reports_auc_as_undefined(binary_run, tiny_data, tmp_path):
@@ -186,10 +256,8 @@ def test_leave_one_out_trains_without_each_synthetic_source_and_tests_on_it(bina
 
 @pytest.mark.slow
 def test_leave_one_out_with_the_real_trainer(tiny_data, tmp_path):
-  try:
-    from keras_detect import train_lib
-  except ImportError as error:
-    pytest.skip(f"the training code is not importable yet: {error}")
+  from keras_detect import train_lib
+
   run_dir = save_run(tmp_path / "run", tiny_data, **{
       "model.backbone": "simplenet", "train.epochs": 1, "train.steps_per_epoch": 1,
       "train.tensorboard": False})
@@ -197,6 +265,16 @@ def test_leave_one_out_with_the_real_trainer(tiny_data, tmp_path):
                                 train_fn=lambda config: train_lib.train(config, verbose=0))
   assert len(rows) == 2 and all(os.path.isfile(os.path.join(r["run_dir"], "best.keras"))
                                 for r in rows)
+
+
+def test_evaluate_out_receives_every_file_and_the_run_dir_none(tiny_data, tmp_path):
+  run_dir = save_run(tmp_path / "run", tiny_data)
+  before = sorted(os.listdir(run_dir))
+  out = tmp_path / "elsewhere"
+  assert cli.main(["evaluate", run_dir, "--out", str(out), "--max-examples", "2"]) == 0
+  assert sorted(os.listdir(run_dir)) == before
+  for name in ("calibration.json", "metrics.json", "report.md", "roc.png"):
+    assert (out / name).stat().st_size > 0, name
 
 
 def test_evaluate_command_writes_a_report_and_exits_2_on_user_errors(binary_run, tmp_path,

@@ -1,6 +1,6 @@
 """Evaluate a trained run: metrics overall, per source and per generator, figures, and
-robustness protocols. Results go into the run directory (or --out); the threshold and
-temperature chosen on the run's validation split are saved as RUN_DIR/calibration.json.
+robustness protocols. Everything goes into the run directory (or --out), also the
+threshold and temperature chosen on the run's validation split (calibration.json).
 Example: python -m keras_detect.evaluate runs/faces-effnetb0 --protocol robustness"""
 
 PROTOCOL_HELP = ("standard: metrics, report.md and figures | robustness: JPEG, blur, noise, "
