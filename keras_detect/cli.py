@@ -15,6 +15,7 @@ COMMANDS = {
     "fit": "train a detector on a mix",
     "evaluate": "metrics, plots and robustness protocols for a trained run",
     "audit": "can format, size or JPEG quality alone tell the classes of a mix apart?",
+    "provenance": "what files declare about their origin (C2PA, IPTC, EXIF, PNG text)",
 }
 
 
