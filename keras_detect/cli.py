@@ -16,6 +16,8 @@ COMMANDS = {
     "evaluate": "metrics, plots and robustness protocols for a trained run",
     "audit": "can format, size or JPEG quality alone tell the classes of a mix apart?",
     "provenance": "what files declare about their origin (C2PA, IPTC, EXIF, PNG text)",
+    "export": "write a trained run as a TF Serving SavedModel with its model card",
+    "predict": "score image files, folders or globs with a run or an exported model",
 }
 
 

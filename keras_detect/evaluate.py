@@ -61,13 +61,6 @@ class Predictions:
   generators: np.ndarray  # "real" for real images
 
 
-def load_model(path: str) -> keras.Model:
-  """The one place evaluation loads a model; custom layers register on import."""
-  if not os.path.isfile(path):
-    raise UserError(f"No model at {path}: train one with `python -m keras_detect.fit`.")
-  return detector.load_model(path)
-
-
 def model_task(model: keras.Model) -> str:
   if isinstance(model.output, dict) or len(model.outputs) > 1:
     return "both"
@@ -84,12 +77,12 @@ def open_run(run_dir: str, *, mix: str = "", out: str = "", aligned: bool = Fals
     raise UserError(f"{run_dir} is not a run directory (no params.yaml): pass the folder "
                     "that `python -m keras_detect.fit` wrote.")
   config = config_lib.load(params)
-  model = load_model(os.path.join(run_dir, "best.keras"))
+  model = detector.load_model(os.path.join(run_dir, "best.keras"))
   _check_model(model, config)
   own_mix = data.load_mix(config.data.mix)
   test_mix = data.load_mix(mix) if mix else own_mix
-  names = list(dict.fromkeys(s.name for s in own_mix.sources + test_mix.sources))
-  builders = data.prepare(names, manual_dir or config.data.manual_dir,
+  sources = list({s.name: s for s in own_mix.sources + test_mix.sources}.values())
+  builders = data.prepare(sources, manual_dir or config.data.manual_dir,
                           data_dir or config.data.data_dir)
   evaluation = Evaluation(run_dir, config, model, test_mix, own_mix, builders,
                           out or run_dir, aligned, batch_size or config.data.batch_size,
@@ -134,6 +127,7 @@ def predict(evaluation: Evaluation, mix: data.Mix, split: str, *, model=None, tr
   n = data.number_of_examples(mix, evaluation.builders, split)
   ds = data.make_dataset(mix, evaluation.builders, split, image_size=config.data.image_size,
                          batch_size=evaluation.batch_size, policy=config.data.eval_policy,
+                         short_side=data.eval_short_side(config.data, evaluation.own_mix),
                          align=evaluation.align, transform=transform)
   if evaluation.max_examples and n > evaluation.max_examples:
     # Every k-th example: the split is ordered by source, so a prefix would be one source.
@@ -345,7 +339,7 @@ def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str =
     run_dir = train_fn(config)
     test_mix = dataclasses.replace(own, sources=tuple(
         s for s in own.sources if s.name in removed | real_sources))
-    p = predict(evaluation, test_mix, split, model=load_model(os.path.join(run_dir, "best.keras")))
+    p = predict(evaluation, test_mix, split, model=detector.load_model(os.path.join(run_dir, "best.keras")))
     keys = p.generators if group == "generator" else p.sources
     at = metrics.binary_metrics(*_held_out(p, keys == held_out))
     rows.append({**row, "run_dir": run_dir, "held_out_examples": at["synthetic"],

@@ -58,12 +58,12 @@ def train(config, *, overwrite: bool = False, verbose="auto", extra_callbacks=()
   _set_precision(config.train.mixed_precision)
 
   mix = data.load_mix(config.data.mix)
-  builders = data.prepare([s.name for s in mix.sources], config.data.manual_dir,
-                          config.data.data_dir)
+  builders = data.prepare(mix.sources, config.data.manual_dir, config.data.data_dir)
   counts = data.census(builders)
   config.data.class_names = (counts.class_names() if config.model.task != "binary"
                              else ["real", "synthetic"])
-  _check_params(run_dir, config)
+  config.data.eval_short_side = data.eval_short_side(config.data, mix)
+  _check_params(run_dir, config, mix)
   if _finished(run_dir, config):
     return run_dir
   files.write_text(os.path.join(run_dir, PARAMS), config_lib.to_yaml(config))
@@ -102,12 +102,15 @@ def _clear(run_dir: str) -> None:
       os.remove(path)
 
 
-def _check_params(run_dir: str, config) -> None:
+def _check_params(run_dir: str, config, mix) -> None:
   """A UserError naming the settings that differ from the run already in `run_dir`."""
   path = os.path.join(run_dir, PARAMS)
   if not os.path.isfile(path):
     return
-  old = _flatten(dataclasses.asdict(config_lib.load(path)))
+  previous = config_lib.load(path)
+  # Runs written before eval_short_side was recorded used the mix's middle scale.
+  previous.data.eval_short_side = data.eval_short_side(previous.data, mix)
+  old = _flatten(dataclasses.asdict(previous))
   new = _flatten(dataclasses.asdict(config))
   changed = [f"{key}: {old.get(key)!r} → {new.get(key)!r}"
              for key in sorted(old.keys() | new.keys())
@@ -160,7 +163,7 @@ def _datasets(config, mix, builders, counts):
   train_ds = data.make_dataset(mix, builders, "train", policy=config.data.train_policy,
                                training=True, counts=counts, **common)
   val_ds = data.make_dataset(mix, builders, "validation", policy=config.data.eval_policy,
-                             **common)
+                             short_side=config.data.eval_short_side, **common)
   if config.train.validation_steps:
     val_ds = val_ds.take(config.train.validation_steps)
   task, names = config.model.task, config.data.class_names

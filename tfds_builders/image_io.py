@@ -38,6 +38,7 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is reported, not pad
 PASSTHROUGH_FORMATS = ("JPEG", "PNG")  # formats TF decodes to the pixels Pillow gives
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # 89,478,485: about 270 MB once decoded to RGB
 BACKGROUND = (255, 255, 255)  # what transparent pixels become
+MAX_BYTES = 256 * 2 ** 20  # files above this are refused before they are decoded
 
 _WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
 _ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
@@ -81,13 +82,16 @@ def decode(data: bytes, max_pixels: int = MAX_PIXELS) -> DecodedImage:
   return DecodedImage(pixels, traits, passthrough, ", ".join(notes))
 
 
-def read_bytes(path) -> bytes:
+def read_bytes(path, max_bytes: int = MAX_BYTES) -> bytes:
   """The bytes of the file at `path`, or BadImage saying why there are none."""
   if os.path.isdir(path):
     raise BadImage(f"a folder, not an image file ({path}); give the path of one image")
   try:
     with open(path, "rb") as f:
-      return f.read()
+      data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+      raise BadImage(f"file too large (over {max_bytes:,} bytes, the limit)")
+    return data
   except FileNotFoundError:
     raise BadImage(f"no such file ({path}); check the path") from None
   except OSError as error:

@@ -1,0 +1,217 @@
+"""What scoring a trained detector needs, from a run directory or an exported SavedModel.
+
+`ModelCard` holds what the weights alone do not say: input size and scale, threshold and
+temperature, task and class names. `calibrated_outputs` turns the model's raw outputs into
+the named outputs every user sees (probability after temperature, label at the stored
+threshold, generator); the exported graph and in-process scoring both call it, so they
+cannot drift apart. `Detector` scores crops that `ShortSideCrop` made.
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+from keras_detect import config as config_lib
+from keras_detect import data, detector, preprocessing
+from keras_detect.errors import UserError
+
+BEST = "best.keras"
+CALIBRATION = "calibration.json"
+PARAMS = "params.yaml"
+CARD = "model_card.json"
+KERAS_MODEL = "detector.keras"  # the Keras model beside an exported SavedModel (assets/)
+LABELS = ("real", "synthetic")
+# The detector shipped with the package (an exported model folder), used when no model is named.
+DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "default")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+  """Everything about a detector that scoring, export and people need to know."""
+
+  name: str
+  backbone: str
+  task: str
+  image_size: int
+  short_side: float  # inference scale: short side shrunk to short_side × image_size
+  threshold: float  # on the raw probability of synthetic; chosen on validation
+  threshold_method: str
+  temperature: float
+  class_names: list = field(default_factory=list)  # attribution: "real" then generators
+  attribution_temperature: float = 1.0
+  mix: str = ""
+  sources: list = field(default_factory=list)
+  chosen_on: str = ""
+  metrics: dict = field(default_factory=dict)  # split → {metric: value}
+  sources_not_seen: list = field(default_factory=list)
+
+  @property
+  def calibrated_threshold(self) -> float:
+    """The threshold on `probability` (after temperature): the same verdicts as `threshold`."""
+    return float(_temperature(tf.constant([self.threshold]), self.temperature)[0])
+
+  def to_dict(self) -> dict:
+    return asdict(self)
+
+  @classmethod
+  def from_dict(cls, values: dict) -> "ModelCard":
+    return cls(**values)
+
+
+def read_card(run_dir: str, name: str = "") -> ModelCard:
+  """The card of a run directory (params.yaml + calibration.json [+ metrics.json])."""
+  config = _run_config(run_dir)
+  calibration = _read_json(os.path.join(run_dir, CALIBRATION), (
+      f"{run_dir} has no {CALIBRATION}: run `keras-detect evaluate {run_dir}` first; it "
+      "chooses the threshold and temperature on the validation split."))
+  mix = data.load_mix(config.data.mix)
+  metrics_path = os.path.join(run_dir, "metrics.json")
+  measured = _read_json(metrics_path, "") if os.path.isfile(metrics_path) else {}
+  sources = [s.name for s in mix.sources]
+  return ModelCard(
+      name=name or os.path.basename(os.path.normpath(run_dir)),
+      backbone=config.model.backbone, task=config.model.task,
+      image_size=config.data.image_size, short_side=data.eval_short_side(config.data, mix),
+      threshold=float(calibration["threshold"]),
+      threshold_method=calibration.get("threshold_method", ""),
+      temperature=float(calibration.get("temperature", 1.0)),
+      class_names=list(config.data.class_names),
+      attribution_temperature=float(calibration.get("attribution_temperature", 1.0)),
+      mix=mix.name, sources=sources, chosen_on=calibration.get("chosen_on", ""),
+      metrics={"validation": {k.removeprefix("threshold_validation_"): calibration[k]
+                              for k in calibration if k.startswith("threshold_validation_")},
+               **_headline_metrics(measured)},
+      sources_not_seen=_sources_not_seen(config.data.manual_dir, sources))
+
+
+def calibrated_outputs(raw, card: ModelCard) -> dict:
+  """Raw model outputs (a tensor or {binary, attribution}) → the named outputs."""
+  binary, attribution = _split_outputs(raw, card.task)
+  score = binary[:, 0] if binary is not None else 1.0 - attribution[:, 0]
+  result = {
+      "probability": _temperature(score, card.temperature),
+      "label": tf.where(score >= card.threshold, LABELS[1], LABELS[0]),
+  }
+  if attribution is not None:
+    logits = tf.math.log(tf.clip_by_value(attribution, 1e-7, 1.0)) / card.attribution_temperature
+    probabilities = tf.nn.softmax(logits)
+    # The most likely generator, whatever the binary verdict: "real" is class 0.
+    names = tf.constant(card.class_names)
+    result["generator_probabilities"] = probabilities
+    result["generator"] = tf.gather(names, tf.argmax(probabilities[:, 1:], axis=-1) + 1)
+  return result
+
+
+class Detector:
+  """Scores model-input crops [B, S, S, 3] (0..255) with the card's calibration.
+
+  `keras_model` is the Keras detector when one is at hand (a run directory, or an export's
+  assets/detector.keras), loaded on first use: explanations need its layers."""
+
+  def __init__(self, card: ModelCard, score_crops, keras_model=None, keras_model_path: str = ""):
+    self.card = card
+    self.keras_model_path = keras_model_path
+    self._keras_model = keras_model
+    self.sizing = preprocessing.ShortSideCrop(card.image_size, card.short_side)
+    self._score_crops = score_crops
+
+  def crop(self, pixels: np.ndarray) -> np.ndarray:
+    """uint8 [H, W, 3] of any size → float32 [S, S, 3], as evaluation sizes it."""
+    return self.sizing(tf.cast(pixels[None], tf.float32))[0].numpy()
+
+  @property
+  def keras_model(self):
+    if self._keras_model is None and self.keras_model_path:
+      self._keras_model = detector.load_model(self.keras_model_path)
+    return self._keras_model
+
+  def score(self, crops: np.ndarray) -> dict:
+    outputs = self._score_crops(tf.constant(crops, tf.float32))
+    return {key: _to_python(value.numpy()) for key, value in outputs.items()}
+
+
+def load_detector(path: str = "") -> Detector:
+  """A run directory (params.yaml, best.keras, calibration.json) or an exported SavedModel
+  version folder (saved_model.pb); a model folder of versions takes the newest; "" the
+  shipped default model."""
+  if not path and not os.path.isdir(DEFAULT_MODEL):
+    raise UserError("No default model is installed with this copy of keras-detect: pass "
+                    "--model RUN_DIR|SAVEDMODEL.")
+  path = _newest_version(path or DEFAULT_MODEL)
+  if os.path.isfile(os.path.join(path, "saved_model.pb")):
+    return _saved_model_detector(path)
+  if os.path.isfile(os.path.join(path, PARAMS)):
+    card = read_card(path)
+    model = detector.load_model(os.path.join(path, BEST))
+    return Detector(card, lambda crops: calibrated_outputs(model(crops, training=False), card),
+                    keras_model=model)
+  raise UserError(f"{path} is neither a run directory (params.yaml) nor an exported model "
+                  "(saved_model.pb): pass what `keras-detect fit` or `keras-detect export` wrote.")
+
+
+def _saved_model_detector(path: str) -> Detector:
+  card_path = os.path.join(path, "assets", CARD)
+  card = ModelCard.from_dict(_read_json(card_path, f"{path} has no assets/{CARD}: export it "
+                                                   "again with `keras-detect export`."))
+  signature = tf.saved_model.load(path).signatures["predict_images"]
+  keras_model = os.path.join(path, "assets", KERAS_MODEL)
+  return Detector(card, lambda crops: signature(images=crops),
+                  keras_model_path=keras_model if os.path.isfile(keras_model) else "")
+
+
+def _newest_version(path: str) -> str:
+  versions = [name for name in os.listdir(path) if name.isdigit()] if os.path.isdir(path) else []
+  return os.path.join(path, max(versions, key=int)) if versions else path
+
+
+def _split_outputs(raw, task: str):
+  if task == "both":
+    return raw["binary"], raw["attribution"]
+  return (raw, None) if task == "binary" else (None, raw)
+
+
+def _temperature(score, temperature: float):
+  score = tf.clip_by_value(tf.cast(score, tf.float32), 1e-7, 1.0 - 1e-7)
+  return tf.sigmoid((tf.math.log(score) - tf.math.log1p(-score)) / temperature)
+
+
+def _to_python(value: np.ndarray):
+  if value.dtype.kind in ("O", "S"):
+    return np.array([v.decode() if isinstance(v, bytes) else v for v in value.ravel()])
+  return value
+
+
+def _run_config(run_dir: str):
+  params = os.path.join(run_dir, PARAMS)
+  if not os.path.isfile(params):
+    raise UserError(f"{run_dir} is not a run directory (no {PARAMS}): pass the folder that "
+                    "`python -m keras_detect.fit` wrote.")
+  return config_lib.load(params)
+
+
+def _read_json(path: str, missing_message: str) -> dict:
+  if not os.path.isfile(path):
+    raise UserError(missing_message)
+  with open(path) as f:
+    return json.load(f)
+
+
+def _headline_metrics(measured: dict) -> dict:
+  """split → overall metrics at the validated threshold, from evaluate's metrics.json."""
+  overall = measured.get("at_threshold", {}).get("overall", {})
+  keys = ("examples", "roc_auc", "average_precision", "accuracy", "balanced_accuracy", "fpr",
+          "fnr", "tpr_at_1pct_fpr")
+  picked = {k: overall[k] for k in keys if isinstance(overall.get(k), (int, float))}
+  return {measured.get("split", "test"): picked} if picked else {}
+
+
+def _sources_not_seen(manual_dir: str, sources: list) -> list:
+  """Sources in the manual dir that the training mix left out (a first held-out list)."""
+  if not os.path.isdir(manual_dir):
+    return []
+  present = sorted(name for name in os.listdir(manual_dir)
+                   if os.path.isfile(os.path.join(manual_dir, name, "manifest.csv")))
+  return [name for name in present if name not in sources]

@@ -1,0 +1,133 @@
+"""Score image files with a detector: every file gets a row, a bad one with its reason.
+
+Beside the pixel verdict each row says what the file declares about its origin (C2PA,
+IPTC, EXIF, PNG text: keras_detect.provenance) and whether the two disagree.
+
+Files are read and decoded by `tfds_builders.image_io` (the builders' safe decoder: EXIF
+orientation applied, CMYK, 16-bit, palette and transparency converted, animations read
+at their first frame, decompression bombs refused), sized by the detector's
+`ShortSideCrop` and scored in batches.
+"""
+
+import csv
+import glob
+import json
+import os
+
+import keras
+import numpy as np
+
+from keras_detect import provenance
+from tfds_builders import image_io
+from tfds_builders.base import IMAGE_SUFFIXES
+
+COLUMNS = ("path", "probability", "label", "generator", "threshold", "declared",
+           "declared_by", "signed", "disagreement", "error")
+
+
+def find_images(inputs) -> list:
+  """Files, folders (recursive: the image files in them) and glob patterns → paths, in the
+  order given; a name that matches nothing is kept, so its row says it is missing."""
+  paths = []
+  for item in inputs:
+    if os.path.isdir(item):
+      paths += sorted(os.path.join(folder, name) for folder, _, names in os.walk(item)
+                      for name in names if _is_image_name(name))
+    elif not os.path.exists(item) and glob.has_magic(item):
+      paths += sorted(p for p in glob.glob(item, recursive=True) if os.path.isfile(p)) or [item]
+    else:
+      paths.append(item)
+  return list(dict.fromkeys(paths))
+
+
+def predict_files(detector, paths, *, max_bytes: int = image_io.MAX_BYTES, **options) -> list:
+  """One row per path (COLUMNS), in order; unreadable files have `error` and no score."""
+  def read(path):
+    return lambda: image_io.read_bytes(path, max_bytes)
+  return predict_payloads(detector, [(path, read(path)) for path in paths], **options)
+
+
+def predict_payloads(detector, items, *, batch_size: int = 32,
+                     max_pixels: int = image_io.MAX_PIXELS, progress: bool = True) -> list:
+  """Rows for (name, bytes or a function returning them) pairs: uploads and files alike.
+
+  The pixel verdict and what the file declares (keras_detect.provenance) sit side by side;
+  the model never sees the metadata."""
+  rows = [None] * len(items)
+  pending = []  # (index, crop)
+  bar = keras.utils.Progbar(len(items), unit_name="image", verbose=1 if progress else 0)
+  for index, (name, payload) in enumerate(items):
+    try:
+      data = payload() if callable(payload) else payload
+      pixels = image_io.decode(data, max_pixels=max_pixels).pixels
+      pending.append((index, detector.crop(pixels)))
+      rows[index] = _declared(provenance.read_provenance(data))
+    except image_io.BadImage as reason:
+      rows[index] = {"error": str(reason)}
+    rows[index] = _row(name, **rows[index])
+    if len(pending) == batch_size or (index == len(items) - 1 and pending):
+      _score(detector, pending, rows)
+      bar.add(len(pending))
+      pending = []
+  bar.update(len(items), finalize=True)
+  return rows
+
+
+def write_rows(rows: list, path: str) -> None:
+  """CSV (the COLUMNS) or, for a .jsonl/.json path, one JSON object per line."""
+  folder = os.path.dirname(os.path.abspath(path))
+  os.makedirs(folder, exist_ok=True)
+  temporary = path + ".partial"
+  with open(temporary, "w", newline="") as f:
+    if path.endswith((".jsonl", ".json")):
+      f.writelines(json.dumps(row) + "\n" for row in rows)
+    else:
+      writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else COLUMNS)
+      writer.writeheader()
+      writer.writerows(rows)
+  os.replace(temporary, path)
+
+
+def format_table(rows: list) -> str:
+  lines = ["| file | verdict | probability | generator | file declares |", "|---|---|---|---|---|"]
+  for row in rows:
+    if row["error"]:
+      lines.append(f"| {row['path']} | error: {row['error']} | | | |")
+      continue
+    declared = row["declared"] + (f" ({row['declared_by']})" if row["declared_by"] else "")
+    declared += ", signed" if row["signed"] else ""
+    lines.append(f"| {row['path']} | {row['label']} | {row['probability']:.4f} | "
+                 f"{row['generator']} | {declared} |")
+  notes = [f"- {row['path']}: {row['disagreement']}" for row in rows if row["disagreement"]]
+  return "\n".join(lines + (["", "Declared origin and pixels disagree:"] + notes if notes else []))
+
+
+def _score(detector, pending, rows) -> None:
+  scores = detector.score(np.stack([crop for _, crop in pending]))
+  threshold = detector.card.calibrated_threshold
+  for position, (index, _) in enumerate(pending):
+    row = rows[index]
+    row.update(probability=float(scores["probability"][position]),
+               label=str(scores["label"][position]), threshold=threshold,
+               generator=str(scores["generator"][position]) if "generator" in scores else "")
+    if row["declared"] != provenance.NONE:
+      row["disagreement"] = provenance.disagreement(row["_provenance"], row["label"])
+    del row["_provenance"]
+
+
+def _declared(found) -> dict:
+  by = found.tool if found.declared == provenance.SYNTHETIC else " ".join(
+      part for part in (found.make, found.model) if part)
+  return {"declared": found.declared, "declared_by": by, "signed": found.signed,
+          "_provenance": found}
+
+
+def _row(path, **values) -> dict:
+  row = {"path": path, "probability": None, "label": "", "generator": "", "threshold": None,
+         "declared": "", "declared_by": "", "signed": False, "disagreement": "", "error": ""}
+  row.update(values)
+  return row
+
+
+def _is_image_name(name: str) -> bool:
+  return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
