@@ -10,6 +10,7 @@ dict that keeps `source`, `generator` and `file_name`, so evaluation can break r
 import math
 import os
 from collections import Counter
+import dataclasses
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
@@ -19,7 +20,7 @@ import tensorflow_datasets as tfds
 import yaml
 
 import tfds_builders
-from keras_detect import preprocessing
+from keras_detect import files, preprocessing
 from keras_detect.align import AlignSpec, align_jpeg
 from keras_detect.errors import UserError
 from tfds_builders.base import BadSource, MissingManualDir
@@ -111,6 +112,17 @@ def eval_short_side(data_config, mix: Mix) -> float:
   """The short_side_crop scale of a run: its config's, else the middle of its mix's range."""
   return data_config.eval_short_side or preprocessing.eval_short_side(
       mix.align.short_side if mix.align else None)
+
+
+def write_mix(mix: Mix, sources: list, path: str, description: str) -> str:
+  """A mix file with `sources` and the rest of `mix` (balance, align); returns its path."""
+  values = {"description": description,
+            "sources": [{k: v for k, v in dataclasses.asdict(s).items() if v is not None}
+                        for s in sources],
+            "balance": mix.balance}
+  if mix.align is not None:
+    values["align"] = mix.align.to_dict()
+  return files.write_text(path, yaml.safe_dump(values, sort_keys=False))
 
 
 def default_data_dir() -> str:

@@ -23,7 +23,6 @@ from typing import Optional
 import keras
 import numpy as np
 import tensorflow as tf
-import yaml
 
 from keras_detect import config as config_lib
 from keras_detect import data, detector, files, metrics, perturbations, plots, report
@@ -333,7 +332,8 @@ def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str =
     folder = os.path.join(evaluation.out_dir, "leave_one_out", f"without_{held_out}")
     os.makedirs(folder, exist_ok=True)
     config = copy.deepcopy(evaluation.config)
-    config.data.mix = _write_mix(own, kept, os.path.join(folder, "mix.yaml"))
+    config.data.mix = data.write_mix(own, kept, os.path.join(folder, "mix.yaml"),
+                                     f"{own.name} without {held_out} (leave-one-out)")
     config.data.class_names = []
     config.train.run_dir = os.path.join(folder, "run")
     run_dir = train_fn(config)
@@ -373,16 +373,6 @@ def _synthetic_groups(evaluation: Evaluation, group: str) -> tuple:
 def _held_out(p: Predictions, in_group) -> tuple:
   keep = (p.labels == 0) | ((p.labels == 1) & in_group)
   return p.labels[keep], p.scores[keep]
-
-
-def _write_mix(mix: data.Mix, sources: list, path: str) -> str:
-  values = {"description": f"{mix.name} without some sources (leave-one-out)",
-            "sources": [{k: v for k, v in dataclasses.asdict(s).items() if v is not None}
-                        for s in sources],
-            "balance": mix.balance}
-  if mix.align is not None:
-    values["align"] = mix.align.to_dict()
-  return files.write_text(path, yaml.safe_dump(values, sort_keys=False))
 
 
 if __name__ == "__main__":

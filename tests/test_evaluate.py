@@ -11,7 +11,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from keras_detect import cli, evaluate, perturbations
+from keras_detect import cli, data, evaluate, perturbations
 from keras_detect import config as config_lib
 from keras_detect.errors import UserError
 
@@ -284,3 +284,66 @@ def test_evaluate_command_writes_a_report_and_exits_2_on_user_errors(binary_run,
   assert (out / "report.md").is_file() and "Report:" in capsys.readouterr().out
   assert cli.main(["evaluate", str(tmp_path / "missing")]) == 2
   assert "not a run directory" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def brightness_families(tmp_path_factory):
+  """Two real and two synthetic sources of different families; brightness tells them apart."""
+  root = tmp_path_factory.mktemp("brightness_families")
+  sources = (("faces_real", "real", "", 0), ("coco_real", "real", "", 0),
+             ("faces_gan", "synthetic", "stylegan_ffhq", 255),
+             ("anime_faces_stylegan", "synthetic", "stylegan_anime_64", 255))
+  for source, label, generator, shade in sources:
+    folder = root / "manual" / source
+    (folder / "images").mkdir(parents=True)
+    rows = ["file_name,label,generator"]
+    for i in range(30):
+      pixels = np.full((SIZE * SIZE, 3), shade, np.uint8)
+      pixels[i + (0 if label == "real" else 40)] = 255 - shade  # one pixel: its own content
+      Image.fromarray(pixels.reshape(SIZE, SIZE, 3)).save(folder / "images" / f"{i}.png")
+      rows.append(f"images/{i}.png,{label},{generator}")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+  mix = root / "families.yaml"
+  mix.write_text(yaml.safe_dump({"sources": [s[0] for s in sources]}))
+  return {"three": str(mix), "manual_dir": str(root / "manual"), "data_dir": str(root / "tfds")}
+
+
+# The inverted model's validated threshold leaves its real FPR to Youden's choice: not asserted.
+@pytest.mark.parametrize("inverted, auc, fpr", [(False, 1.0, 0.0), (True, 0.0, None)])
+def test_leave_sources_out_scores_each_held_out_source_with_a_model_that_never_saw_it(
+    brightness_families, tmp_path, inverted, auc, fpr):
+  from keras_detect.protocols import sources_out
+  trained_on = {}
+
+  def fake_train(config):
+    trained_on[config.train.run_dir] = [
+        s["name"] for s in yaml.safe_load(open(config.data.mix))["sources"]]
+    return save_run(config.train.run_dir, {**brightness_families, "three": config.data.mix},
+                    model=brightness_model(inverted))
+
+  run_dir = save_run(tmp_path / "run", brightness_families, model=brightness_model())
+  result = sources_out.leave_sources_out(open_run(run_dir, tmp_path), folds=2,
+                                         train_fn=fake_train)
+  rows = result["rows"]
+  assert sorted(r["held_out"] for r in rows) == sorted(
+      ["faces_real", "coco_real", "faces_gan", "anime_faces_stylegan"])
+  for row in rows:
+    assert row["held_out"] not in trained_on[row["run_dir"]]
+  summary = result["summary"]
+  assert (summary["mean_held_out_auc"], summary["worst_held_out_auc"]) == (auc, auc)
+  if fpr is not None:
+    assert summary["worst_real_fpr"] == fpr
+  assert "Leave sources out" in (tmp_path / "out" / "leave_sources_out.md").read_text()
+
+
+def test_fold_plan_keeps_a_family_together_and_holds_every_source_out_once():
+  from keras_detect.protocols import sources_out
+  mix = data.load_mix("all_shared")
+  synthetic = {s.name for s in mix.sources if not s.name.endswith(("_real", "_human"))
+               and s.name not in ("wikiart", "monet_paintings", "monet_photos")}
+  plan = sources_out.fold_plan(mix, synthetic, 3)
+  held = [name for fold in plan for name in fold]
+  assert sorted(held) == sorted(s.name for s in mix.sources)
+  for members in sources_out.FAMILIES.values():
+    assert len({i for i, fold in enumerate(plan) for name in fold if name in members}) <= 1
+  assert all(set(fold) & synthetic for fold in plan)

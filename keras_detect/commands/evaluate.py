@@ -5,7 +5,9 @@ Example: python -m keras_detect.evaluate runs/faces-effnetb0 --protocol robustne
 
 PROTOCOL_HELP = ("standard: metrics, report.md and figures | robustness: JPEG, blur, noise, "
                  "crops, resizes | format-swap: originals re-saved as JPEG/PNG/WebP | "
-                 "leave-one-out: train without each synthetic group, test on it")
+                 "leave-one-out: train without each synthetic group, test on it | "
+                 "leave-sources-out: train without each fold of source families, score the "
+                 "held-out synthetic sources (AUC) and real sources (FPR)")
 
 
 def add_arguments(parser):
@@ -14,10 +16,13 @@ def add_arguments(parser):
                       help="evaluate on another mix (cross-dataset) [the run's mix]")
   parser.add_argument("--split", default="test", choices=("train", "validation", "test"))
   parser.add_argument("--protocol", default="standard",
-                      choices=("standard", "robustness", "format-swap", "leave-one-out"),
+                      choices=("standard", "robustness", "format-swap", "leave-one-out",
+                               "leave-sources-out"),
                       help=PROTOCOL_HELP)
   parser.add_argument("--group", default="generator", choices=("generator", "source"),
                       help="what leave-one-out holds out")
+  parser.add_argument("--folds", type=int, default=3,
+                      help="leave-sources-out: folds of source families, one model each")
   parser.add_argument("--conditions", nargs="+", metavar="NAME",
                       help="robustness / format-swap conditions to run [all]")
   parser.add_argument("--threshold", default="youden", choices=("youden", "fpr"),
@@ -54,6 +59,11 @@ def run(args):
   elif args.protocol == "format-swap":
     evaluate.format_swap(evaluation, args.split, args.conditions)
     print(f"Report: {out}/format_swap.md")
+  elif args.protocol == "leave-sources-out":
+    from keras_detect.protocols import sources_out
+    summary = sources_out.leave_sources_out(evaluation, folds=args.folds, split=args.split)["summary"]
+    print(", ".join(f"{k} {v:.4f}" for k, v in summary.items() if v is not None)
+          + f". Report: {out}/leave_sources_out.md")
   else:
     evaluate.leave_one_out(evaluation, args.group, args.split)
     print(f"Report: {out}/leave_one_out.md")

@@ -1,0 +1,1 @@
+"""Evaluation protocols that train models of their own (held-out sources)."""
