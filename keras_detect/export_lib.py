@@ -5,7 +5,10 @@ and nothing else. Two signatures:
 - `serving_default`: `images`, tf.string [None] of encoded JPEG, PNG, GIF (first frame),
   BMP or WebP (TensorFlow's own decoders), decoded to RGB, then `ShortSideCrop`;
 - `predict_images`: `images`, float32 [None, H, W, 3] pixels 0..255 of any H, W (one size
-  per batch), for clients that decode themselves.
+  per batch), for clients that decode themselves;
+- `serving_crops`: encoded images like serving_default, each scored on its training-scale
+  crop and NATIVE_CROPS crops at native resolution, pooled (inference.combine_crops), with
+  `verdict` (real | synthetic | uncertain) and `crop_spread` besides.
 Both return `probability` (after the calibration temperature), `label` (real/synthetic at
 the validated threshold) and, for attribution models, `generator_probabilities` and
 `generator`. The model card (assets/model_card.json and assets/MODEL_CARD.md) and the
@@ -29,6 +32,7 @@ from keras_detect import detector, inference, preprocessing
 from keras_detect.errors import UserError
 
 SAVED_MODELS = "saved_models"
+NATIVE_CROPS = 4
 MODELS_CONFIG = "models.config"
 BATCHING = "batching_parameters.txt"
 BATCHING_PARAMETERS = """\
@@ -71,7 +75,8 @@ def next_version(model_dir: str) -> int:
 
 
 def serving_functions(model: keras.Model, card: inference.ModelCard):
-  """(bytes → outputs, pixels → outputs) as tf.functions over one sizing path."""
+  """(bytes → outputs, pixels → outputs, bytes → pooled crops) as tf.functions over one
+  sizing path."""
   sizing = preprocessing.ShortSideCrop(card.image_size, card.short_side)
   crop_spec = tf.TensorSpec([card.image_size, card.image_size, 3], tf.float32)
 
@@ -89,15 +94,27 @@ def serving_functions(model: keras.Model, card: inference.ModelCard):
   def from_pixels(images):
     return outputs(sizing(images))
 
-  return from_bytes, from_pixels
+  n_crops = 1 + NATIVE_CROPS
+  crops_spec = tf.TensorSpec([n_crops, card.image_size, card.image_size, 3], tf.float32)
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="images")])
+  def from_bytes_crops(images):
+    crops = tf.map_fn(
+        lambda data: inference.image_crops(preprocessing.decode_image(data), card, NATIVE_CROPS),
+        images, fn_output_signature=crops_spec)
+    size = card.image_size
+    return inference.combine_crops(outputs(tf.reshape(crops, [-1, size, size, 3])), n_crops, card)
+
+  return from_bytes, from_pixels, from_bytes_crops
 
 
 def _write_saved_model(model, card, folder: str) -> None:
-  from_bytes, from_pixels = serving_functions(model, card)
+  from_bytes, from_pixels, from_bytes_crops = serving_functions(model, card)
   archive = keras.export.ExportArchive()
   archive.track(model)
   archive.add_endpoint("serving_default", from_bytes)
   archive.add_endpoint("predict_images", from_pixels)
+  archive.add_endpoint("serving_crops", from_bytes_crops)
   archive.write_out(folder, verbose=False)
 
 

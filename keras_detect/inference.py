@@ -5,9 +5,17 @@ temperature, task and class names. `calibrated_outputs` turns the model's raw ou
 the named outputs every user sees (probability after temperature, label at the stored
 threshold, generator); the exported graph and in-process scoring both call it, so they
 cannot drift apart. `Detector` scores crops that `ShortSideCrop` made.
+
+Several crops per image: `image_crops` takes the crop at the training scale and `native`
+crops at native resolution (centre, then corners: resizing erases generator traces), and
+`combine_crops` pools them by the mean of their calibrated logits. The verdict is
+`uncertain` when the crops disagree (spread of their logits above the card's
+`crop_disagreement`) or the pooled probability lies within `uncertainty_band` of the
+threshold; otherwise it is the label.
 """
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 
@@ -24,6 +32,7 @@ PARAMS = "params.yaml"
 CARD = "model_card.json"
 KERAS_MODEL = "detector.keras"  # the Keras model beside an exported SavedModel (assets/)
 LABELS = ("real", "synthetic")
+UNCERTAIN = "uncertain"
 # The detector shipped with the package (an exported model folder), used when no model is named.
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "default")
 
@@ -47,11 +56,14 @@ class ModelCard:
   chosen_on: str = ""
   metrics: dict = field(default_factory=dict)  # split → {metric: value}
   sources_not_seen: list = field(default_factory=list)
+  uncertainty_band: float = 0.1  # |probability − calibrated threshold| below this: uncertain
+  crop_disagreement: float = 1.0  # std of the crops' logits above this: uncertain
 
   @property
   def calibrated_threshold(self) -> float:
     """The threshold on `probability` (after temperature): the same verdicts as `threshold`."""
-    return float(_temperature(tf.constant([self.threshold]), self.temperature)[0])
+    score = min(max(self.threshold, 1e-7), 1 - 1e-7)
+    return 1.0 / (1.0 + math.exp(-math.log(score / (1 - score)) / self.temperature))
 
   def to_dict(self) -> dict:
     return asdict(self)
@@ -105,6 +117,45 @@ def calibrated_outputs(raw, card: ModelCard) -> dict:
   return result
 
 
+def image_crops(image, card: ModelCard, native: int = 0) -> tf.Tensor:
+  """[H, W, 3] pixels → [1 + native, S, S, 3]: the training-scale crop (ShortSideCrop),
+  then `native` crops at native resolution (centre, then corners), never resampled except
+  for images smaller than the crop."""
+  size = card.image_size
+  image = tf.cast(image, tf.float32)
+  crops = [preprocessing.short_side_crop(image, size, card.short_side)]
+  if native:
+    covered = _cover(image, size)
+    height, width = tf.shape(covered)[0], tf.shape(covered)[1]
+    bottom, right = height - size, width - size
+    corners = [(bottom // 2, right // 2), (0, 0), (0, right), (bottom, 0), (bottom, right)]
+    crops += [tf.image.crop_to_bounding_box(covered, top, left, size, size)
+              for top, left in corners[:native]]
+  return tf.stack(crops)
+
+
+def combine_crops(outputs: dict, n_crops: int, card: ModelCard) -> dict:
+  """Per-crop outputs (image-major, n_crops each) → one row of outputs per image, with
+  `verdict` (real | synthetic | uncertain) and `crop_spread` (std of the crops' logits)."""
+  probability = tf.clip_by_value(tf.cast(outputs["probability"], tf.float32), 1e-7, 1 - 1e-7)
+  logits = tf.reshape(tf.math.log(probability) - tf.math.log1p(-probability), [-1, n_crops])
+  pooled = tf.sigmoid(tf.reduce_mean(logits, axis=1))
+  spread = tf.math.reduce_std(logits, axis=1)
+  threshold = card.calibrated_threshold
+  label = tf.where(pooled >= threshold, LABELS[1], LABELS[0])
+  unsure = (spread > card.crop_disagreement) | (tf.abs(pooled - threshold) < card.uncertainty_band)
+  result = {"probability": pooled, "label": label, "crop_spread": spread,
+            "verdict": tf.where(unsure, UNCERTAIN, label)}
+  if "generator_probabilities" in outputs:
+    probabilities = tf.reshape(outputs["generator_probabilities"],
+                               [-1, n_crops, len(card.class_names)])
+    mean = tf.reduce_mean(probabilities, axis=1)
+    result["generator_probabilities"] = mean
+    result["generator"] = tf.gather(tf.constant(card.class_names),
+                                    tf.argmax(mean[:, 1:], axis=-1) + 1)
+  return result
+
+
 class Detector:
   """Scores model-input crops [B, S, S, 3] (0..255) with the card's calibration.
 
@@ -115,12 +166,11 @@ class Detector:
     self.card = card
     self.keras_model_path = keras_model_path
     self._keras_model = keras_model
-    self.sizing = preprocessing.ShortSideCrop(card.image_size, card.short_side)
     self._score_crops = score_crops
 
   def crop(self, pixels: np.ndarray) -> np.ndarray:
     """uint8 [H, W, 3] of any size → float32 [S, S, 3], as evaluation sizes it."""
-    return self.sizing(tf.cast(pixels[None], tf.float32))[0].numpy()
+    return self.crops(pixels)[0]
 
   @property
   def keras_model(self):
@@ -128,8 +178,14 @@ class Detector:
       self._keras_model = detector.load_model(self.keras_model_path)
     return self._keras_model
 
-  def score(self, crops: np.ndarray) -> dict:
+  def crops(self, pixels: np.ndarray, native: int = 0) -> np.ndarray:
+    """uint8 [H, W, 3] → float32 [1 + native, S, S, 3] (see image_crops)."""
+    return image_crops(pixels, self.card, native).numpy()
+
+  def score(self, crops: np.ndarray, n_crops: int = 1) -> dict:
+    """Crops of images (n_crops each, image-major) → one row of outputs per image."""
     outputs = self._score_crops(tf.constant(crops, tf.float32))
+    outputs = combine_crops(outputs, n_crops, self.card)
     return {key: _to_python(value.numpy()) for key, value in outputs.items()}
 
 
@@ -160,6 +216,15 @@ def _saved_model_detector(path: str) -> Detector:
   keras_model = os.path.join(path, "assets", KERAS_MODEL)
   return Detector(card, lambda crops: signature(images=crops),
                   keras_model_path=keras_model if os.path.isfile(keras_model) else "")
+
+
+def _cover(image, size: int):
+  """Upsizes an image whose short side is below `size` to cover the crop; else as it is."""
+  height, width = tf.shape(image)[0], tf.shape(image)[1]
+  short = tf.minimum(height, width)
+  scale = tf.maximum(size / tf.cast(short, tf.float32), 1.0)
+  new = tf.cast(tf.math.ceil(tf.cast([height, width], tf.float32) * scale), tf.int32)
+  return tf.cond(short < size, lambda: tf.image.resize(image, new), lambda: image)
 
 
 def _newest_version(path: str) -> str:

@@ -21,8 +21,9 @@ from keras_detect import provenance
 from tfds_builders import image_io
 from tfds_builders.base import IMAGE_SUFFIXES
 
-COLUMNS = ("path", "probability", "label", "generator", "threshold", "declared",
-           "declared_by", "signed", "disagreement", "error")
+COLUMNS = ("path", "verdict", "probability", "label", "generator", "threshold", "crop_spread",
+           "declared", "declared_by", "signed", "disagreement", "error")
+NATIVE_CROPS = 4  # crops at native resolution per image, beside the one at training scale
 
 
 def find_images(inputs) -> list:
@@ -47,10 +48,12 @@ def predict_files(detector, paths, *, max_bytes: int = image_io.MAX_BYTES, **opt
   return predict_payloads(detector, [(path, read(path)) for path in paths], **options)
 
 
-def predict_payloads(detector, items, *, batch_size: int = 32,
+def predict_payloads(detector, items, *, batch_size: int = 32, native_crops: int = NATIVE_CROPS,
                      max_pixels: int = image_io.MAX_PIXELS, progress: bool = True) -> list:
   """Rows for (name, bytes or a function returning them) pairs: uploads and files alike.
 
+  Each image is scored on its training-scale crop and `native_crops` crops at native
+  resolution, pooled (inference.combine_crops): `verdict` is real, synthetic or uncertain.
   The pixel verdict and what the file declares (keras_detect.provenance) sit side by side;
   the model never sees the metadata."""
   rows = [None] * len(items)
@@ -60,7 +63,7 @@ def predict_payloads(detector, items, *, batch_size: int = 32,
     try:
       data = payload() if callable(payload) else payload
       pixels = image_io.decode(data, max_pixels=max_pixels).pixels
-      pending.append((index, detector.crop(pixels)))
+      pending.append((index, detector.crops(pixels, native_crops)))
       rows[index] = _declared(provenance.read_provenance(data))
     except image_io.BadImage as reason:
       rows[index] = {"error": str(reason)}
@@ -96,19 +99,21 @@ def format_table(rows: list) -> str:
       continue
     declared = row["declared"] + (f" ({row['declared_by']})" if row["declared_by"] else "")
     declared += ", signed" if row["signed"] else ""
-    lines.append(f"| {row['path']} | {row['label']} | {row['probability']:.4f} | "
+    lines.append(f"| {row['path']} | {row['verdict']} | {row['probability']:.4f} | "
                  f"{row['generator']} | {declared} |")
   notes = [f"- {row['path']}: {row['disagreement']}" for row in rows if row["disagreement"]]
   return "\n".join(lines + (["", "Declared origin and pixels disagree:"] + notes if notes else []))
 
 
 def _score(detector, pending, rows) -> None:
-  scores = detector.score(np.stack([crop for _, crop in pending]))
+  n_crops = len(pending[0][1])
+  scores = detector.score(np.concatenate([crops for _, crops in pending]), n_crops)
   threshold = detector.card.calibrated_threshold
   for position, (index, _) in enumerate(pending):
     row = rows[index]
     row.update(probability=float(scores["probability"][position]),
-               label=str(scores["label"][position]), threshold=threshold,
+               label=str(scores["label"][position]), verdict=str(scores["verdict"][position]),
+               crop_spread=float(scores["crop_spread"][position]), threshold=threshold,
                generator=str(scores["generator"][position]) if "generator" in scores else "")
     if row["declared"] != provenance.NONE:
       row["disagreement"] = provenance.disagreement(row["_provenance"], row["label"])
@@ -123,8 +128,9 @@ def _declared(found) -> dict:
 
 
 def _row(path, **values) -> dict:
-  row = {"path": path, "probability": None, "label": "", "generator": "", "threshold": None,
-         "declared": "", "declared_by": "", "signed": False, "disagreement": "", "error": ""}
+  row = {"path": path, "verdict": "", "probability": None, "label": "", "generator": "",
+         "threshold": None, "crop_spread": None, "declared": "", "declared_by": "",
+         "signed": False, "disagreement": "", "error": ""}
   row.update(values)
   return row
 

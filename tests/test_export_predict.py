@@ -306,3 +306,35 @@ def test_predict_shows_what_a_file_declares_beside_the_pixel_verdict(run_dir):
     called_synthetic_yet_camera = row["declared"] == "camera" and row["label"] == "synthetic"
     called_real_yet_generated = row["declared"] == "synthetic" and row["label"] == "real"
     assert bool(row["disagreement"]) == (called_synthetic_yet_camera or called_real_yet_generated)
+
+
+def test_native_crops_are_the_image_itself_and_the_first_is_the_training_scale(run_dir):
+  card = inference.read_card(run_dir)
+  pixels = sample_pixels(seed=6, shape=(50, 80, 3))
+  crops = inference.image_crops(pixels, card, native=5).numpy()
+  assert crops.shape == (6, SIZE, SIZE, 3)
+  np.testing.assert_allclose(crops[0], inference.Detector(card, None).crop(pixels))
+  np.testing.assert_array_equal(crops[2], pixels[:SIZE, :SIZE])  # top-left, not resampled
+  np.testing.assert_array_equal(crops[5], pixels[-SIZE:, -SIZE:])
+
+
+def test_pooled_crops_are_uncertain_when_they_disagree_or_sit_at_the_threshold(run_dir):
+  card = inference.read_card(run_dir)  # temperature 1.7, threshold 0.5
+  t = card.calibrated_threshold
+  per_crop = {"probability": np.array([0.99, 0.99, 0.01, 0.01,  # disagree
+                                       0.97, 0.98, 0.96, 0.97,  # agree: synthetic
+                                       t, t, t, t],  # agree at the threshold
+                                      np.float32)}
+  pooled = {k: v.numpy() for k, v in inference.combine_crops(per_crop, 4, card).items()}
+  assert [v.decode() for v in pooled["verdict"]] == ["uncertain", "synthetic", "uncertain"]
+  assert pooled["crop_spread"][0] > card.crop_disagreement > pooled["crop_spread"][1]
+
+
+def test_the_crops_signature_pools_as_predict_does(run_dir, exported):
+  pixels = sample_pixels(seed=7, shape=(60, 90, 3))
+  data = encoded(pixels, "PNG")
+  served = tf.saved_model.load(exported).signatures["serving_crops"](images=tf.constant([data]))
+  (row,) = predict_lib.predict_payloads(inference.load_detector(run_dir), [("x.png", data)],
+                                        native_crops=export_lib.NATIVE_CROPS, progress=False)
+  assert abs(float(served["probability"].numpy()[0]) - row["probability"]) < TOLERANCE
+  assert served["verdict"].numpy()[0].decode() == row["verdict"]

@@ -14,6 +14,9 @@ def add_arguments(parser):
                            "(newest version) [the default model shipped with the package]")
   parser.add_argument("--output", default="", help="write rows to this .csv or .jsonl file")
   parser.add_argument("--batch-size", type=int, default=32)
+  parser.add_argument("--native-crops", type=int, default=4, metavar="0..5",
+                      help="crops at native resolution beside the training-scale one, pooled; "
+                           "their disagreement makes a verdict 'uncertain'")
   parser.add_argument("--max-pixels", type=int, default=image_io.MAX_PIXELS,
                       help="larger images are refused (decompression bombs)")
   parser.add_argument("--max-bytes", type=int, default=image_io.MAX_BYTES,
@@ -27,11 +30,14 @@ def run(args):
 
   if args.batch_size < 1 or args.max_pixels < 1 or args.max_bytes < 1:
     raise UserError("--batch-size, --max-pixels and --max-bytes must be positive")
+  if not 0 <= args.native_crops <= 5:
+    raise UserError("--native-crops takes 0 to 5 (centre and the four corners)")
   detector = inference.load_detector(args.model)
   paths = predict_lib.find_images(args.inputs)
   if not paths:
     raise UserError(f"No image files in {' '.join(args.inputs)}")
   rows = predict_lib.predict_files(detector, paths, batch_size=args.batch_size,
+                                   native_crops=args.native_crops,
                                    max_pixels=args.max_pixels, max_bytes=args.max_bytes,
                                    progress=not args.quiet)
   if not args.quiet:
