@@ -20,10 +20,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-WEIGHTS = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared", "weights",
-                       "mobilenet_2_5_224_tf_no_top.h5")
-BASE = ["model.backbone=mobilenet", "model.options.alpha=0.25", f"model.weights={WEIGHTS}",
-        "data.image_size=128", "data.batch_size=64", "train.head_epochs=2",
+SHARED = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared")
+BASE = ["model.backbone=mobilenet", "model.options.alpha=0.25", "data.image_size=128", "data.batch_size=64", "train.head_epochs=2",
         "train.learning_rate=0.001", "train.finetune_learning_rate=0.0001",
         "train.tensorboard=false"]
 RECIPES = {
@@ -40,7 +38,8 @@ def run_recipe(name, seed, args) -> dict:
   from keras_detect import evaluate, train_lib
   from keras_detect.protocols import sources_out
 
-  overrides = BASE + RECIPES[name] + [f"train.seed={seed}", f"train.epochs={args.epochs}",
+  overrides = BASE + [f"model.weights={args.weights}"] + RECIPES[name] + [
+      f"train.seed={seed}", f"train.epochs={args.epochs}",
                                       f"data.mix={args.mix}", f"data.manual_dir={args.manual_dir}"]
   if args.steps:
     overrides.append(f"train.steps_per_epoch={args.steps}")
@@ -87,8 +86,9 @@ def main():
   parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs, after 2 head epochs")
   parser.add_argument("--steps", type=int, default=60, help="steps per epoch (0: one pass)")
   parser.add_argument("--folds", type=int, default=3)
-  parser.add_argument("--manual-dir", default=os.path.join(os.path.dirname(os.path.dirname(HERE)),
-                                                           "shared", "data"))
+  parser.add_argument("--manual-dir", default=os.path.join(SHARED, "data"))
+  parser.add_argument("--weights", default=os.path.join(SHARED, "weights",
+                                                        "mobilenet_2_5_224_tf_no_top.h5"))
   parser.add_argument("--out", default="runs/generalization")
   parser.add_argument("--results", default=os.path.join(HERE, "results", "generalization.json"))
   args = parser.parse_args()
