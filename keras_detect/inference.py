@@ -93,6 +93,7 @@ def read_card(run_dir: str, name: str = "") -> ModelCard:
       class_names=list(config.data.class_names),
       attribution_temperature=float(calibration.get("attribution_temperature", 1.0)),
       mix=mix.name, sources=sources, chosen_on=calibration.get("chosen_on", ""),
+      crop_disagreement=float(calibration.get("crop_disagreement", ModelCard.crop_disagreement)),
       metrics={"validation": {k.removeprefix("threshold_validation_"): calibration[k]
                               for k in calibration if k.startswith("threshold_validation_")},
                **_headline_metrics(measured)},
