@@ -49,13 +49,15 @@ def predict_files(detector, paths, *, max_bytes: int = image_io.MAX_BYTES, **opt
 
 
 def predict_payloads(detector, items, *, batch_size: int = 32, native_crops: int = NATIVE_CROPS,
-                     max_pixels: int = image_io.MAX_PIXELS, progress: bool = True) -> list:
+                     max_pixels: int = image_io.MAX_PIXELS, progress: bool = True,
+                     explain: str = "", explain_dir: str = "") -> list:
   """Rows for (name, bytes or a function returning them) pairs: uploads and files alike.
 
   Each image is scored on its training-scale crop and `native_crops` crops at native
   resolution, pooled (inference.combine_crops): `verdict` is real, synthetic or uncertain.
   The pixel verdict and what the file declares (keras_detect.provenance) sit side by side;
-  the model never sees the metadata."""
+  the model never sees the metadata. `explain` (a keras_detect.explain method) writes one
+  overlay PNG per decoded image into `explain_dir`."""
   rows = [None] * len(items)
   pending = []  # (index, crop)
   bar = keras.utils.Progbar(len(items), unit_name="image", verbose=1 if progress else 0)
@@ -65,6 +67,8 @@ def predict_payloads(detector, items, *, batch_size: int = 32, native_crops: int
       pixels = image_io.decode(data, max_pixels=max_pixels).pixels
       pending.append((index, detector.crops(pixels, native_crops)))
       rows[index] = _declared(provenance.read_provenance(data))
+      if explain:
+        _write_explanation(detector, pixels, index, name, explain, explain_dir)
     except image_io.BadImage as reason:
       rows[index] = {"error": str(reason)}
     rows[index] = _row(name, **rows[index])
@@ -118,6 +122,18 @@ def _score(detector, pending, rows) -> None:
     if row["declared"] != provenance.NONE:
       row["disagreement"] = provenance.disagreement(row["_provenance"], row["label"])
     del row["_provenance"]
+
+
+def _write_explanation(detector, pixels, index: int, name: str, method: str, folder: str):
+  # Imported here: tf-keras-vis and LIME load only when an explanation is asked for.
+  from keras_detect import explain
+
+  crop = detector.crop(pixels)
+  heatmap = explain.explain_crop(detector.keras_model, detector.card, crop, method)
+  stem = os.path.splitext(os.path.basename(name))[0]
+  os.makedirs(folder, exist_ok=True)
+  with open(os.path.join(folder, f"{index:04d}_{stem}_{method}.png"), "wb") as f:
+    f.write(image_io.encode_png(explain.overlay(crop, heatmap, explain.colormap_for(method))))
 
 
 def _declared(found) -> dict:

@@ -22,6 +22,11 @@ def add_arguments(parser):
   parser.add_argument("--max-bytes", type=int, default=image_io.MAX_BYTES,
                       help="larger files are refused before they are read")
   parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+  parser.add_argument("--explain", default="", metavar="METHOD",
+                      help="write a heat-map overlay PNG per scored image (a method of "
+                           "keras-detect explain, e.g. gradcam or saliency)")
+  parser.add_argument("--explain-dir", default="explanations", metavar="DIR",
+                      help="where --explain writes its PNGs")
 
 
 def run(args):
@@ -33,13 +38,17 @@ def run(args):
   if not 0 <= args.native_crops <= 5:
     raise UserError("--native-crops takes 0 to 5 (centre and the four corners)")
   detector = inference.load_detector(args.model)
+  if args.explain:
+    from keras_detect.explain import reports
+    reports.check_methods(detector, [args.explain])
   paths = predict_lib.find_images(args.inputs)
   if not paths:
     raise UserError(f"No image files in {' '.join(args.inputs)}")
   rows = predict_lib.predict_files(detector, paths, batch_size=args.batch_size,
                                    native_crops=args.native_crops,
                                    max_pixels=args.max_pixels, max_bytes=args.max_bytes,
-                                   progress=not args.quiet)
+                                   progress=not args.quiet, explain=args.explain,
+                                   explain_dir=args.explain_dir)
   if not args.quiet:
     print(predict_lib.format_table(rows))
   if args.output:
