@@ -14,6 +14,8 @@ COMMANDS = {
     "data": "list, build and summarise the image sources and mixes",
     "fit": "train a detector on a mix",
     "evaluate": "metrics, plots and robustness protocols for a trained run",
+    "explain": "heat maps of why a detector decides (Grad-CAM, Score-CAM, LIME, ...), "
+               "DCT fingerprints and sanity checks",
     "audit": "can format, size or JPEG quality alone tell the classes of a mix apart?",
     "provenance": "what files declare about their origin (C2PA, IPTC, EXIF, PNG text)",
     "export": "write a trained run as a TF Serving SavedModel with its model card",
