@@ -1,14 +1,20 @@
-"""The detector: augmentation → backbone preprocessing → backbone → head, as ONE flat graph.
+"""The detector: augmentation → representation → backbone preprocessing → backbone → head,
+as ONE flat graph.
 
 The backbone is built on the model's own input tensor, so its layers sit inline in the
 detector (no nested Model): explanation tools look layers up by name, and they cannot
 see inside a nested model. The head is GlobalAveragePooling → Dense(ReLU) → BatchNorm →
 Dropout → output; baselines with their own head only get the output layer(s).
 
+The representation (`layers.REPRESENTATIONS`) re-expresses the pixels before the backbone's
+input scaling. `patches` changes the batch: the backbone scores each image's selected
+patches as one batch, and `patch_pool` averages their features back to one row per image.
+
 Tasks: `binary` (sigmoid: probability of synthetic), `attribution` (softmax over `real`
 and each generator) or `both` (two named outputs, one loss each).
 """
 
+import math
 import os
 
 import keras
@@ -19,7 +25,9 @@ from keras_detect.errors import UserError
 BINARY = "binary"
 ATTRIBUTION = "attribution"
 BN_MOMENTUM = 0.9
-HEAD_LAYERS = ("head_pool", "head_dense", "head_bn", "head_dropout", BINARY, ATTRIBUTION)
+HEAD_LAYERS = ("patch_pool", "head_pool", "head_dense", "head_bn", "head_dropout", BINARY,
+               ATTRIBUTION)
+INPUT_LAYERS = ("representation", "backbone_preprocess", "degradation")
 
 
 def build(model_config, image_size: int, class_names: list, seed: int = 0) -> keras.Model:
@@ -31,12 +39,18 @@ def build(model_config, image_size: int, class_names: list, seed: int = 0) -> ke
     x = layer(x)
   if model_config.augment.degradation:
     x = preprocessing.Degradation(seed=seed, name="degradation")(x)
+  representation = layers.representation(model_config.representation)
+  if representation is not None:
+    _check_patches(representation, model_config.backbone, entry, image_size)
+    x = representation(x)
   x = layers.BackbonePreprocess(entry.preprocess, name="backbone_preprocess")(x)
   before_backbone = {l.name for l in keras.Model(inputs, x).layers}
   features = backbones.build_features(model_config.backbone, x,
                                       weights=weights_argument(model_config.weights),
                                       **model_config.options)
   y = features.output
+  if isinstance(representation, layers.HighLowPatches):
+    y = layers.PatchPool(representation.patches_per_image, name="patch_pool")(y)
   if not entry.own_head:
     y = keras.layers.GlobalAveragePooling2D(name="head_pool")(y)
     y = keras.layers.Dense(model_config.head_units, activation="relu", name="head_dense")(y)
@@ -51,6 +65,20 @@ def build(model_config, image_size: int, class_names: list, seed: int = 0) -> ke
       layer.momentum = BN_MOMENTUM
   model.backbone_layers = [l.name for l in features.layers if l.name not in before_backbone]
   return model
+
+
+def _check_patches(representation, backbone: str, entry, image_size: int) -> None:
+  if not isinstance(representation, layers.HighLowPatches):
+    return
+  size, needed = representation.patch_size, representation.patches_per_image
+  if entry.min_size > size:
+    raise UserError(f"The patches representation feeds {size} px patches to the backbone; "
+                    f"{backbone} needs at least {entry.min_size} px. Use a backbone that "
+                    f"takes {size} px (e.g. resnet50_stage2) or another representation.")
+  if (image_size // size) ** 2 < needed:
+    side = size * math.ceil(math.sqrt(needed))
+    raise UserError(f"The patches representation keeps {needed} patches of {size} px per "
+                    f"image; use data.image_size {side} or more (got {image_size}).")
 
 
 def _task_outputs(features, task: str, class_names: list):
@@ -104,14 +132,15 @@ def backbone_layer_names(model: keras.Model) -> set:
   """Every layer that is not the input, the preprocessing/augmentation or the head."""
   if hasattr(model, "backbone_layers"):
     return set(model.backbone_layers)
-  own = set(HEAD_LAYERS) | {"backbone_preprocess", "degradation"}
+  own = set(HEAD_LAYERS) | set(INPUT_LAYERS)
   return {l.name for l in model.layers
           if not isinstance(l, keras.layers.InputLayer) and l.name not in own
           and not l.name.startswith("augment_")}
 
 
-def load_model(path: str) -> keras.Model:
-  """Loads a saved detector; the custom layers register on import of this module."""
+def load_model(path: str, compile: bool = True) -> keras.Model:
+  """Loads a saved detector; the custom layers register on import of this module.
+  `compile=False` leaves the optimizer out (scoring and export need none)."""
   if not os.path.isfile(path):
     raise UserError(f"No model at {path}: train one with `python -m keras_detect.fit`.")
-  return keras.models.load_model(path, safe_mode=True)
+  return keras.models.load_model(path, safe_mode=True, compile=compile)

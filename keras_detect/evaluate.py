@@ -174,7 +174,7 @@ def calibrate(evaluation: Evaluation, save: bool = True) -> dict:
   else:
     val = predict(evaluation, own, "validation")
     chosen = metrics.choose_threshold(val.labels, val.scores, evaluation.threshold_method,
-                                      evaluation.target_fpr)
+                                      evaluation.target_fpr, groups=val.sources)
     result.update({"threshold_" + k if k != "threshold" else k: v for k, v in chosen.items()})
     result.update(metrics.fit_temperature(val.labels, val.scores))
     result["validation_examples"] = int(len(val.labels))

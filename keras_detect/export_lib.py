@@ -47,7 +47,7 @@ def export(run_dir: str, *, out_dir: str = SAVED_MODELS, name: str = "", version
            overwrite: bool = False) -> str:
   """Writes the run's detector as a SavedModel version; returns the version folder."""
   card = inference.read_card(run_dir, name)
-  model = detector.load_model(os.path.join(run_dir, inference.BEST))
+  model = detector.load_model(os.path.join(run_dir, inference.BEST), compile=False)
   model_dir = os.path.join(out_dir, card.name)
   version = version or next_version(model_dir)
   final = os.path.join(model_dir, str(version))
@@ -59,8 +59,7 @@ def export(run_dir: str, *, out_dir: str = SAVED_MODELS, name: str = "", version
   try:
     _write_saved_model(model, card, staging)
     _write_card(card, os.path.join(staging, "assets"))
-    shutil.copyfile(os.path.join(run_dir, inference.BEST),
-                    os.path.join(staging, "assets", inference.KERAS_MODEL))
+    model.save(os.path.join(staging, "assets", inference.KERAS_MODEL))  # without the optimizer
     _replace(staging, final)
   finally:
     shutil.rmtree(staging, ignore_errors=True)

@@ -176,7 +176,7 @@ class Detector:
   @property
   def keras_model(self):
     if self._keras_model is None and self.keras_model_path:
-      self._keras_model = detector.load_model(self.keras_model_path)
+      self._keras_model = detector.load_model(self.keras_model_path, compile=False)
     return self._keras_model
 
   def crops(self, pixels: np.ndarray, native: int = 0) -> np.ndarray:
@@ -202,7 +202,7 @@ def load_detector(path: str = "") -> Detector:
     return _saved_model_detector(path)
   if os.path.isfile(os.path.join(path, PARAMS)):
     card = read_card(path)
-    model = detector.load_model(os.path.join(path, BEST))
+    model = detector.load_model(os.path.join(path, BEST), compile=False)
     return Detector(card, lambda crops: calibrated_outputs(model(crops, training=False), card),
                     keras_model=model)
   raise UserError(f"{path} is neither a run directory (params.yaml) nor an exported model "

@@ -108,15 +108,20 @@ def per_group(labels, scores, groups, threshold: float = 0.5, with_real: bool = 
   return result
 
 
-def choose_threshold(labels, scores, method: str = "youden", target_fpr: float = LOW_FPR) -> dict:
+def choose_threshold(labels, scores, method: str = "youden", target_fpr: float = LOW_FPR,
+                     groups=None) -> dict:
   """A decision threshold from a validation ROC curve.
 
   youden: maximises TPR − FPR. fpr: the highest TPR whose FPR is at most `target_fpr`.
+  source_fpr: the lowest threshold at which the real images of every group (source) have
+  an FPR of at most `target_fpr` — no source of real photos is flagged more than that.
   """
   labels, scores = _as_arrays(labels, scores)
   if set(np.unique(labels).tolist()) != {0, 1}:
     return {"threshold": 0.5, "method": "default",
             "reason": "validation holds a single class; no ROC curve to choose from"}
+  if method == "source_fpr":
+    return _source_fpr_threshold(labels, scores, np.asarray(groups), target_fpr)
   fpr, tpr, thresholds = roc_curve(labels, scores, drop_intermediate=False)
   if method == "youden":
     best = int(np.argmax(tpr - fpr))
@@ -124,7 +129,7 @@ def choose_threshold(labels, scores, method: str = "youden", target_fpr: float =
     allowed = np.flatnonzero(fpr <= target_fpr)
     best = int(allowed[np.argmax(tpr[allowed])])
   else:
-    raise ValueError(f"Unknown threshold method '{method}' (youden | fpr)")
+    raise ValueError(f"Unknown threshold method '{method}' (youden | fpr | source_fpr)")
   # roc_curve's first threshold is +inf (nothing flagged); 1.0 flags only certain scores.
   threshold = float(min(thresholds[best], 1.0))
   result = {"threshold": threshold, "method": method,
@@ -132,6 +137,19 @@ def choose_threshold(labels, scores, method: str = "youden", target_fpr: float =
   if method == "fpr":
     result["target_fpr"] = target_fpr
   return result
+
+
+def _source_fpr_threshold(labels, scores, groups, target_fpr: float) -> dict:
+  limits = {}
+  for group in np.unique(groups[labels == 0]):
+    real = np.sort(scores[(labels == 0) & (groups == group)])[::-1]
+    allowed = int(np.floor(target_fpr * len(real)))  # false positives this group may have
+    limits[str(group)] = float(np.nextafter(real[allowed], np.inf)) if allowed < len(real) else 0.0
+  threshold = min(max(limits.values()), 1.0)
+  return {"threshold": threshold, "method": "source_fpr", "target_fpr": target_fpr,
+          "validation_tpr": float(np.mean(scores[labels == 1] >= threshold)),
+          "validation_fpr": float(np.mean(scores[labels == 0] >= threshold)),
+          "deciding_source": max(limits, key=limits.get)}
 
 
 def logits(probabilities) -> np.ndarray:

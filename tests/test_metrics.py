@@ -149,3 +149,20 @@ def test_attribution_metrics_equal_scikit_learn():
   assert result["accuracy"] == pytest.approx(sk.accuracy_score(targets, predicted))
   assert result["macro_f1"] == pytest.approx(sk.f1_score(targets, predicted, average="macro"))
   np.testing.assert_allclose(np.sum(result["confusion"], axis=1), 1.0)
+
+
+def test_source_fpr_threshold_keeps_every_real_source_under_the_target():
+  labels = np.array([0] * 20 + [0] * 10 + [1] * 10)
+  groups = np.array(["photos"] * 20 + ["paintings"] * 10 + ["gan"] * 10)
+  rng = np.random.default_rng(0)
+  # Paintings score high: a threshold fitted on all real images together would flag many.
+  scores = np.concatenate([rng.uniform(0, 0.4, 20), rng.uniform(0.3, 0.8, 10),
+                           rng.uniform(0.6, 1.0, 10)])
+  chosen = metrics.choose_threshold(labels, scores, "source_fpr", target_fpr=0.1, groups=groups)
+  for group in ("photos", "paintings"):
+    real = scores[(groups == group)]
+    assert np.mean(real >= chosen["threshold"]) <= 0.1
+  assert chosen["deciding_source"] == "paintings"
+  # The lowest such threshold: one step below it, paintings would exceed the target.
+  paintings = np.sort(scores[groups == "paintings"])
+  assert np.mean(paintings >= np.nextafter(chosen["threshold"], 0) - 1e-9) > 0.1

@@ -25,8 +25,10 @@ def add_arguments(parser):
                       help="leave-sources-out: folds of source families, one model each")
   parser.add_argument("--conditions", nargs="+", metavar="NAME",
                       help="robustness / format-swap conditions to run [all]")
-  parser.add_argument("--threshold", default="youden", choices=("youden", "fpr"),
-                      help="how the validated threshold is chosen")
+  parser.add_argument("--threshold", default="youden", choices=("youden", "fpr", "source_fpr"),
+                      help="how the validated threshold is chosen: youden (max TPR − FPR), fpr "
+                           "(FPR ≤ --target-fpr overall), source_fpr (FPR ≤ --target-fpr on "
+                           "the real images of every source)")
   parser.add_argument("--target-fpr", type=float, default=0.01, help="for --threshold fpr")
   parser.add_argument("--aligned", action="store_true",
                       help="align test images as in training (default: as users send them)")
