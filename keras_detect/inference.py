@@ -33,8 +33,11 @@ CARD = "model_card.json"
 KERAS_MODEL = "detector.keras"  # the Keras model beside an exported SavedModel (assets/)
 LABELS = ("real", "synthetic")
 UNCERTAIN = "uncertain"
-# The detector shipped with the package (an exported model folder), used when no model is named.
-DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "default")
+# The detector shipped beside the package (an exported model folder), used when no model is
+# named; KERAS_DETECT_DEFAULT_MODEL points elsewhere.
+DEFAULT_MODEL = os.environ.get("KERAS_DETECT_DEFAULT_MODEL") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "saved_models",
+    "keras_detect_default")
 
 
 @dataclass(frozen=True)

@@ -338,3 +338,25 @@ def test_the_crops_signature_pools_as_predict_does(run_dir, exported):
                                         native_crops=export_lib.NATIVE_CROPS, progress=False)
   assert abs(float(served["probability"].numpy()[0]) - row["probability"]) < TOLERANCE
   assert served["verdict"].numpy()[0].decode() == row["verdict"]
+
+
+def test_a_model_with_both_heads_exports_its_generator_outputs(tmp_path, tiny_mix):
+  config = config_lib.resolve(flags={"data.mix": tiny_mix.mix, "model.backbone": "simplenet",
+                                     "data.image_size": SIZE, "model.task": "both"},
+                              overrides=[f"data.manual_dir={tiny_mix.manual_dir}"])
+  config.data.class_names = ["real", "gan_a", "gan_b"]
+  config_lib.save(config, str(tmp_path / inference.PARAMS))
+  model = detector.build(config.model, SIZE, config.data.class_names, seed=1)
+  model.save(tmp_path / inference.BEST)
+  (tmp_path / inference.CALIBRATION).write_text(json.dumps(
+      {"threshold": 0.4, "temperature": 1.0, "attribution_temperature": 2.0}))
+  version = export_lib.export(str(tmp_path), out_dir=str(tmp_path / "out"), name="both")
+  served = tf.saved_model.load(version).signatures["serving_default"](
+      images=tf.constant([encoded(sample_pixels(seed=8), "PNG")]))
+  probabilities = served["generator_probabilities"].numpy()
+  assert probabilities.shape == (1, 3) and abs(probabilities.sum() - 1) < 1e-5
+  assert served["generator"].numpy()[0].decode() in ("gan_a", "gan_b")
+  (row,) = predict_lib.predict_payloads(inference.load_detector(version),
+                                        [("x.png", encoded(sample_pixels(seed=8), "PNG"))],
+                                        progress=False)
+  assert row["generator"] in ("gan_a", "gan_b") and row["verdict"]
