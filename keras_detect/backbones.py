@@ -78,6 +78,21 @@ def _named_output(constructor, layer_name):
   return build
 
 
+def _truncated(constructor, last_layer):
+  """`constructor`, cut after `last_layer`: its early stages, whose feature maps still
+  resolve the pixel-level traces of generators (NPR stops ResNet-50 after its second stage).
+
+  The full network is built first, so that ImageNet weights or a weights file, both made
+  for it, load as they are; the returned model holds only the layers up to the cut.
+  """
+  @functools.wraps(constructor)
+  def build(**kwargs):
+    model = constructor(**kwargs)
+    return keras.Model(model.input, model.get_layer(last_layer).output,
+                       name=f"{model.name}_to_{last_layer}")
+  return build
+
+
 BACKBONES: dict[str, Backbone] = {
     "effnetb0": Backbone(A.EfficientNetB0, 224, 32, "none", "top_activation", "block7a"),
     "effnetb1": Backbone(A.EfficientNetB1, 240, 32, "none", "top_activation", "block7a"),
@@ -110,6 +125,15 @@ BACKBONES: dict[str, Backbone] = {
                              224, 32, "none", "convnext_tiny_features",
                              "convnext_tiny_downsampling_block_2",
                              options={"include_preprocessing": True}),
+    # Truncated: ResNet-50 to conv3 (its second residual stage; 1.5 M of 23.6 M weights),
+    # EfficientNetB0 to block 3 (69 k), MobileNet α 0.25 to block 6 (20 k; the α of the
+    # shared weights file). Each "top" stage is the last one kept.
+    "resnet50_stage2": Backbone(_truncated(A.ResNet50, "conv3_block4_out"), 224, 32, "caffe",
+                                "conv3_block4_out", "conv3"),
+    "effnetb0_block3": Backbone(_truncated(A.EfficientNetB0, "block3b_add"), 224, 32, "none",
+                                "block3b_add", "block3a"),
+    "mobilenet_block6": Backbone(_truncated(A.MobileNet, "conv_pw_6_relu"), 224, 32, "tf",
+                                 "conv_pw_6_relu", "conv_dw_6", options={"alpha": 0.25}),
 }
 BACKBONES.update({name: Backbone(**fields, family="baseline")
                   for name, fields in baselines.BASELINES.items()})

@@ -10,7 +10,8 @@ import pytest
 from keras.src.backend import config as keras_config
 from keras.src.utils import file_utils
 
-from keras_detect import backbones
+from keras_detect import backbones, detector
+from keras_detect import config as config_lib
 from keras_detect.errors import UserError
 
 MOBILENET_FILE = "mobilenet_2_5_224_tf_no_top.h5"
@@ -59,6 +60,44 @@ def test_entry_builds_with_its_layer_names(name):
   assert entry.min_size <= entry.native_size
 
 
+# Truncated entries: the name prefix of the first block cut away, and the name prefixes of
+# the last stage kept (what "top" fine-tuning trains).
+TRUNCATED = {
+    "resnet50_stage2": ("conv4", ("conv3",)),
+    "effnetb0_block3": ("block4", ("block3",)),
+    "mobilenet_block6": ("conv_dw_7", ("conv_dw_6", "conv_pw_6")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRUNCATED))
+def test_truncated_entry_ends_at_its_last_conv_layer(name):
+  entry, (cut, _) = backbones.get(name), TRUNCATED[name]
+  model = build(name)
+  assert model.get_layer(entry.last_conv_layer).output is model.output
+  assert not any(layer.name.startswith(cut) for layer in model.layers)
+  assert model.count_params() < 1_500_000
+
+
+@pytest.mark.parametrize("name", sorted(TRUNCATED))
+def test_top_finetuning_of_a_truncated_entry_trains_its_last_stage_only(name):
+  keras.backend.clear_session()
+  config = config_lib.resolve(overrides=(f"model.backbone={name}", "model.head_units=8"))
+  model = detector.build(config.model, 32, ["real", "synthetic"])
+  detector.set_trainable(model, "top", pretrained=False)
+  trained = [layer.name for layer in model.layers if layer.trainable and layer.weights
+             and layer.name in detector.backbone_layer_names(model)]
+  assert trained and all(n.startswith(TRUNCATED[name][1]) for n in trained)
+
+
+@pytest.mark.skipif(not os.path.isfile(SHARED_WEIGHTS), reason="shared weight file absent")
+def test_truncated_mobilenet_loads_the_shared_weights_file():
+  truncated = build("mobilenet_block6", weights=SHARED_WEIGHTS)
+  full = build("mobilenet", alpha=0.25, weights=SHARED_WEIGHTS)
+  for layer in ("conv1", "conv_pw_6"):
+    np.testing.assert_array_equal(truncated.get_layer(layer).get_weights()[0],
+                                  full.get_layer(layer).get_weights()[0])
+
+
 def test_every_entry_declares_its_family():
   families = {e.family for e in backbones.BACKBONES.values()}
   assert families == {"keras_applications", "baseline"}
@@ -67,14 +106,16 @@ def test_every_entry_declares_its_family():
 
 
 def test_registry_has_all_efficientnets_and_the_baselines():
-  assert backbones.list_backbones("effnetb*") == [f"effnetb{i}" for i in range(8)]
+  assert backbones.list_backbones("effnetb?") == [f"effnetb{i}" for i in range(8)]
   for name in ("simplenet", "xception_mlp", "mlp", "lenet", "cnn_pixel", "cnn_dct",
                "cnn_dct_mask", "xception_pixel", "xception_dct", "xception_dct_mask"):
     assert name in backbones.BACKBONES
 
 
 def test_list_backbones_filters_with_a_pattern():
-  assert backbones.list_backbones("resnet*") == ["resnet101", "resnet152", "resnet50"]
+  assert backbones.list_backbones("resnet*") == ["resnet101", "resnet152", "resnet50",
+                                                 "resnet50_stage2"]
+  assert backbones.list_backbones("*_block?") == ["effnetb0_block3", "mobilenet_block6"]
   assert backbones.list_backbones() == sorted(backbones.BACKBONES)
   assert backbones.list_backbones("nothing*") == []
 
