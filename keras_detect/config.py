@@ -18,6 +18,10 @@ FINETUNE_POLICIES = ("head", "top", "full")
 OPTIMIZERS = ("adam", "adamw", "sgd")
 STRATEGIES = ("default", "mirrored", "multi_worker")
 RESIZE_POLICIES = ("resize", "center_crop", "random_crop", "short_side_crop")
+# The names of layers.REPRESENTATIONS and preprocessing.RECIPES, restated so that reading a
+# config does not import TensorFlow; a test keeps them equal.
+REPRESENTATIONS = ("rgb", "npr", "highpass", "dct", "patches")
+AUGMENT_RECIPES = ("none", "cnndetection", "cnndetection_0.1")
 
 
 @dataclass
@@ -44,6 +48,9 @@ class AugmentConfig:
   blur: Optional[list] = None  # [min_sigma, max_sigma]
   grayscale: float = 0.0  # probability
   degradation: bool = False  # blur (k7, σ2) + noise (σ0.1) at training AND inference
+  # A named set of blur, JPEG and downscale (preprocessing.RECIPES), e.g. cnndetection:
+  # σ ~ U[0, 3] blur, quality ~ U[30, 100] JPEG and ×U[0.5, 1] downscale, each with p 0.5.
+  recipe: str = "none"
 
 
 @dataclass
@@ -55,6 +62,7 @@ class ModelConfig:
   head_units: int = 256
   dropout: float = 0.3
   finetune: str = "full"
+  representation: str = "rgb"  # rgb | npr | highpass | dct | patches (layers.REPRESENTATIONS)
   augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -119,6 +127,14 @@ def validate(config: Config) -> None:
       (config.data.batch_size >= 1, "data.batch_size must be at least 1"),
       (config.train.epochs >= 1, "train.epochs must be at least 1"),
       (0 <= config.model.dropout < 1, "model.dropout must be in [0, 1)"),
+      (config.model.representation in REPRESENTATIONS,
+       f"model.representation must be one of {REPRESENTATIONS}"),
+      (config.model.augment.recipe in AUGMENT_RECIPES,
+       f"model.augment.recipe must be one of {AUGMENT_RECIPES}"),
+      (config.model.augment.recipe == "none"
+       or (config.model.augment.blur is None and config.model.augment.jpeg is None),
+       f"model.augment.recipe {config.model.augment.recipe} sets blur and JPEG itself; "
+       "leave model.augment.blur and model.augment.jpeg unset, or use recipe none"),
   ]
   for ok, message in checks:
     if not ok:

@@ -7,14 +7,19 @@
 - `fit_to_size`: the tf.data sizing step (resize | center_crop | random_crop at native
   resolution | short_side_crop: shrunk to a fixed scale, then centre-cropped; images smaller
   than the crop are upsized first).
-- Augmentation layers (active only in training): random JPEG re-compression and Gaussian
-  blur (CNNDetection-style), random grayscale.
+- Augmentation layers (active only in training): random JPEG re-compression, Gaussian
+  blur and downscale (CNNDetection-style), beside Keras' own RandomFlip, RandomRotation
+  and RandomGrayscale.
 - `Degradation`: Gaussian blur (kernel 7, σ 2) then Gaussian noise (σ 0.1 of the 0..1
   range), applied at training AND inference; with a seed it is deterministic.
-- `augmentation(config)`: the Sequential of layers an AugmentConfig asks for.
+- `RECIPES`: named sets of blur, JPEG and downscale (`model.augment.recipe`).
+- `augmentation(config)`: the layers an AugmentConfig asks for, in order.
 
 Images are float32 in 0..255 throughout.
 """
+
+import itertools
+import math
 
 import keras
 import tensorflow as tf
@@ -184,32 +189,56 @@ class RandomJpegQuality(_RandomPerImage):
 
 @keras.saving.register_keras_serializable(package="keras_detect")
 class RandomGaussianBlur(_RandomPerImage):
-  """Blurs an image with σ drawn from [low, high] (kernel 7)."""
+  """Blurs an image with σ drawn from [low, high], isotropic, per image.
 
-  def __init__(self, sigma_range=(0.0, 3.0), rate=0.5, seed=None, **kwargs):
+  Not `keras.layers.RandomGaussianBlur`, which draws one (σx, σy) pair per batch (every
+  blurred image of a step alike, and anisotropic) and zero-pads, darkening the borders it
+  blurs. The kernel covers ±3σ of the largest σ unless `kernel_size` says otherwise, so
+  σ = 3 is a σ = 3 blur (scipy's gaussian_filter, which CNNDetection uses, covers ±4σ).
+  """
+
+  def __init__(self, sigma_range=(0.0, 3.0), rate=0.5, seed=None, kernel_size=None, **kwargs):
     super().__init__(rate=rate, seed=seed, **kwargs)
     self.sigma_range = tuple(float(s) for s in sigma_range)
+    self.kernel_size = kernel_size or 2 * math.ceil(3 * self.sigma_range[1]) + 1
 
   def draw(self, batch):
     low, high = self.sigma_range
     return keras.random.uniform([batch], low, high, seed=self.generator)
 
   def transform(self, image, sigma):
-    return gaussian_blur(image[None], sigma)[0]
+    return gaussian_blur(image[None], sigma, self.kernel_size)[0]
 
   def get_config(self):
-    return {**super().get_config(), "sigma_range": list(self.sigma_range)}
+    return {**super().get_config(), "sigma_range": list(self.sigma_range),
+            "kernel_size": self.kernel_size}
 
 
 @keras.saving.register_keras_serializable(package="keras_detect")
-class RandomGrayscale(_RandomPerImage):
-  """Replaces an image by its luminance in all three channels."""
+class RandomDownscale(_RandomPerImage):
+  """Shrinks an image by a factor drawn from [low, high] and brings it back to its size.
+
+  The resolution loss of an image shared at a smaller size, at a fixed batch shape:
+  area-averaged down (as photos are shrunk), bilinear back up. Keras' RandomZoom is no
+  substitute: it rescales the content and fills the border instead of losing detail.
+  """
+
+  def __init__(self, scale_range=(0.5, 1.0), rate=0.5, seed=None, **kwargs):
+    super().__init__(rate=rate, seed=seed, **kwargs)
+    self.scale_range = tuple(float(s) for s in scale_range)
 
   def draw(self, batch):
-    return tf.zeros([batch])
+    low, high = self.scale_range
+    return keras.random.uniform([batch], low, high, seed=self.generator)
 
-  def transform(self, image, _):
-    return tf.tile(tf.image.rgb_to_grayscale(image), [1, 1, 3])
+  def transform(self, image, scale):
+    size = tf.shape(image)[:2]
+    small = tf.maximum(tf.cast(tf.round(tf.cast(size, tf.float32) * scale), tf.int32), 1)
+    shrunk = tf.image.resize(image, small, method="area", antialias=True)
+    return tf.clip_by_value(tf.image.resize(shrunk, size), 0.0, 255.0)
+
+  def get_config(self):
+    return {**super().get_config(), "scale_range": list(self.scale_range)}
 
 
 @keras.saving.register_keras_serializable(package="keras_detect")
@@ -246,18 +275,45 @@ class Degradation(keras.layers.Layer):
             "noise_std": self.noise_std, "seed": self.seed}
 
 
+# CNNDetection (Wang et al., CVPR 2020): blur σ ~ U[0, 3] and JPEG quality ~ U[30, 100],
+# each drawn independently with probability 0.5 ("Blur+JPEG (0.5)") or 0.1, and flips
+# (augment.flip, on by default). The random downscale, an addition, is the resolution loss
+# of images shared at reduced size; it comes first, as images are shrunk before they are
+# re-compressed.
+RECIPES = {
+    "none": {},
+    "cnndetection": {"downscale": (0.5, 1.0), "blur": (0.0, 3.0), "jpeg": (30, 100),
+                     "rate": 0.5},
+    "cnndetection_0.1": {"downscale": (0.5, 1.0), "blur": (0.0, 3.0), "jpeg": (30, 100),
+                         "rate": 0.1},
+}
+
+
 def augmentation(augment, seed=None) -> list:
   """The training-only augmentation layers an AugmentConfig asks for, in order."""
+  if augment.recipe not in RECIPES:
+    raise UserError(f"Unknown augmentation recipe '{augment.recipe}' "
+                    f"(known: {', '.join(RECIPES)})")
+  recipe = RECIPES[augment.recipe]
+  rate = recipe.get("rate", 0.5)
+  blur, jpeg = augment.blur or recipe.get("blur"), augment.jpeg or recipe.get("jpeg")
+  # One seed per layer: layers on the same seed draw the same numbers, so each would pick
+  # the same images (blur exactly where JPEG) instead of choosing independently.
+  seeds = itertools.repeat(None) if seed is None else itertools.count(seed)
   layers = []
   if augment.flip:
-    layers.append(keras.layers.RandomFlip("horizontal", seed=seed, name="augment_flip"))
+    layers.append(keras.layers.RandomFlip("horizontal", seed=next(seeds), name="augment_flip"))
   if augment.rotation:
-    layers.append(keras.layers.RandomRotation(augment.rotation, fill_mode="reflect", seed=seed,
-                                              name="augment_rotation"))
+    layers.append(keras.layers.RandomRotation(augment.rotation, fill_mode="reflect",
+                                              seed=next(seeds), name="augment_rotation"))
   if augment.grayscale:
-    layers.append(RandomGrayscale(rate=augment.grayscale, seed=seed, name="augment_grayscale"))
-  if augment.blur:
-    layers.append(RandomGaussianBlur(augment.blur, seed=seed, name="augment_blur"))
-  if augment.jpeg:
-    layers.append(RandomJpegQuality(augment.jpeg, seed=seed, name="augment_jpeg"))
+    layers.append(keras.layers.RandomGrayscale(augment.grayscale, seed=next(seeds),
+                                               name="augment_grayscale"))
+  if "downscale" in recipe:
+    layers.append(RandomDownscale(recipe["downscale"], rate=rate, seed=next(seeds),
+                                  name="augment_downscale"))
+  if blur:
+    layers.append(RandomGaussianBlur(blur, rate=rate, seed=next(seeds), name="augment_blur"))
+  if jpeg:
+    layers.append(RandomJpegQuality(jpeg, rate=rate, seed=next(seeds), name="augment_jpeg"))
   return layers

@@ -31,6 +31,8 @@ def test_layers_apply_in_order_file_then_flags_then_set(tmp_path):
     ("train.epochs=many", "train.epochs must be a int"),
     ("model.task=regression", "model.task must be one of"),
     ("train.epochs", "--set expects key=value"),
+    ("model.representation=nrp", "model.representation must be one of"),
+    ("model.augment.recipe=cnn", "model.augment.recipe must be one of"),
 ])
 def test_bad_keys_and_values_are_rejected_with_a_message(override, words):
   with pytest.raises(UserError, match=words.replace("(", r"\(")):
@@ -56,3 +58,18 @@ def test_every_experiment_config_resolves():
   assert configs
   for path in configs:
     config_lib.resolve(str(path))
+
+
+def test_representation_and_recipe_are_set_like_any_key():
+  config = config_lib.resolve(overrides=("model.representation=npr",
+                                         "model.augment.recipe=cnndetection_0.1"))
+  assert config.model.representation == "npr"
+  assert config.model.augment.recipe == "cnndetection_0.1"
+  assert config_lib.resolve().model.representation == "rgb"
+  assert config_lib.resolve().model.augment.recipe == "none"
+
+
+@pytest.mark.parametrize("field", ["blur=[0, 2]", "jpeg=[50, 90]"])
+def test_a_recipe_with_its_own_blur_or_jpeg_is_rejected(field):
+  with pytest.raises(UserError, match="sets blur and JPEG itself"):
+    config_lib.resolve(overrides=("model.augment.recipe=cnndetection", f"model.augment.{field}"))

@@ -9,7 +9,8 @@ import scipy.fft
 import tensorflow as tf
 from PIL import Image
 
-from keras_detect import layers, preprocessing
+from keras_detect import config as config_lib
+from keras_detect import detector, layers, preprocessing
 
 
 def images(batch=2, size=16, seed=0):
@@ -83,7 +84,7 @@ SAVABLE = {
     "cbam": lambda: layers.CBAM(reduction=2, kernel_size=5),
     "random_jpeg": lambda: preprocessing.RandomJpegQuality((40, 60), rate=1.0, seed=1),
     "random_blur": lambda: preprocessing.RandomGaussianBlur((1.0, 2.0), rate=1.0, seed=1),
-    "random_grayscale": lambda: preprocessing.RandomGrayscale(rate=1.0, seed=1),
+    "random_downscale": lambda: preprocessing.RandomDownscale((0.5, 0.7), rate=1.0, seed=1),
     "degradation": lambda: preprocessing.Degradation(seed=3),
 }
 
@@ -119,13 +120,75 @@ def test_degradation_also_applies_at_inference():
 @pytest.mark.parametrize("make", [
     lambda: preprocessing.RandomJpegQuality((30, 40), rate=1.0, seed=1),
     lambda: preprocessing.RandomGaussianBlur((2.0, 3.0), rate=1.0, seed=1),
-    lambda: preprocessing.RandomGrayscale(rate=1.0, seed=1),
-], ids=["jpeg", "blur", "grayscale"])
+    lambda: preprocessing.RandomDownscale((0.3, 0.5), rate=1.0, seed=1),
+], ids=["jpeg", "blur", "downscale"])
 def test_augmentation_is_identity_at_inference_and_changes_images_in_training(make):
   layer = make()
   x = images()
   np.testing.assert_array_equal(layer(x, training=False), x)
   assert np.abs(layer(x, training=True).numpy() - x).mean() > 1.0
+
+
+def test_blur_kernel_covers_three_sigma_of_the_largest_sigma():
+  assert preprocessing.RandomGaussianBlur((0.0, 3.0)).kernel_size == 19
+  assert preprocessing.RandomGaussianBlur((0.0, 3.0), kernel_size=7).kernel_size == 7
+
+
+def test_downscale_keeps_the_size_and_loses_detail():
+  x = images(size=32)
+  out = preprocessing.RandomDownscale((0.5, 0.5), rate=1.0, seed=0)(x, training=True).numpy()
+  assert out.shape == x.shape
+  assert np.abs(np.diff(out, axis=2)).mean() < 0.5 * np.abs(np.diff(x, axis=2)).mean()
+
+
+def augment_config(**fields):
+  return config_lib.AugmentConfig(**fields)
+
+
+@pytest.mark.parametrize("recipe, rate", [("cnndetection", 0.5), ("cnndetection_0.1", 0.1)])
+def test_recipe_builds_flips_downscale_blur_and_jpeg_at_its_rate(recipe, rate):
+  built = preprocessing.augmentation(augment_config(recipe=recipe), seed=0)
+  assert [layer.name for layer in built] == ["augment_flip", "augment_downscale",
+                                             "augment_blur", "augment_jpeg"]
+  assert all(layer.rate == rate for layer in built[1:])
+  assert built[2].sigma_range == (0.0, 3.0) and built[3].quality_range == (30, 100)
+
+
+def test_every_config_recipe_name_has_an_entry():
+  assert set(config_lib.AUGMENT_RECIPES) == set(preprocessing.RECIPES)
+  assert preprocessing.augmentation(augment_config(flip=False)) == []
+
+
+def test_augmentation_layers_draw_from_different_seeds():
+  built = preprocessing.augmentation(augment_config(recipe="cnndetection", grayscale=0.2), seed=5)
+  assert [layer.seed for layer in built] == [5, 6, 7, 8, 9]
+
+
+def test_grayscale_is_the_keras_layer():
+  [layer] = preprocessing.augmentation(augment_config(flip=False, grayscale=0.3))
+  assert type(layer) is keras.layers.RandomGrayscale and layer.factor == 0.3
+
+
+def test_recipe_is_identity_at_inference_and_changes_images_in_training():
+  recipe = keras.Sequential(preprocessing.augmentation(augment_config(recipe="cnndetection"),
+                                                       seed=0))
+  x = images(batch=8, size=32)
+  np.testing.assert_array_equal(recipe(x, training=False).numpy(), x)
+  assert np.abs(recipe(x, training=True).numpy() - x).mean() > 1.0
+
+
+def test_detector_with_a_recipe_survives_save_and_load(tmp_path):
+  keras.backend.clear_session()
+  config = config_lib.resolve(overrides=("model.backbone=simplenet",
+                                         "model.augment.recipe=cnndetection"))
+  model = detector.build(config.model, 32, ["real", "synthetic"])
+  model.save(tmp_path / "recipe.keras")
+  loaded = keras.models.load_model(tmp_path / "recipe.keras", safe_mode=True)
+  x = images(batch=3, size=32)
+  assert "augment_jpeg" in [layer.name for layer in loaded.layers]
+  np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                             atol=1e-5)
+  np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
 def test_layers_follow_a_float16_compute_policy():
