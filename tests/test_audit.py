@@ -8,7 +8,7 @@ import tensorflow as tf
 from PIL import Image
 from sklearn.model_selection import cross_val_predict
 
-from keras_detect import audit, cli, data
+from keras_detect import audit, cli, data, preprocessing
 from keras_detect.errors import UserError
 
 SIZE = 64  # toy images are SIZE×SIZE
@@ -179,7 +179,7 @@ def test_aligned_bytes_are_what_the_training_pipeline_feeds(toy_mix):
          for name, image in zip(batch["file_name"], batch["image"])}
   for ds, _ in data.raw_examples(mix, builders, "train").values():
     for _, key, encoded in ds.map(lambda x: audit.aligned_bytes(x, mix.align, CROP)):
-      decoded = tf.io.decode_jpeg(encoded, channels=3).numpy().astype(np.float32)
+      decoded = preprocessing.decode_image(encoded).numpy().astype(np.float32)
       np.testing.assert_array_equal(decoded, fed[key.numpy()])
 
 
