@@ -77,6 +77,47 @@ def table(results: list) -> str:
   return "\n".join(lines)
 
 
+def held_out_table(results: list) -> str:
+  """Per held-out source: AUC (synthetic) or FPR (real), one column per recipe and seed."""
+  runs = [f"{r['recipe']} s{r['seed']}" for r in results]
+  keys = list(dict.fromkeys((row["held_out"], row["label"]) for r in results
+                            for row in r["held_out_rows"]))
+  lines = ["| held-out source | side | " + " | ".join(runs) + " |",
+           "|---|---|" + "---|" * len(runs)]
+  for source, label in keys:
+    cells = []
+    for r in results:
+      row = next((x for x in r["held_out_rows"] if (x["held_out"], x["label"]) == (source, label)), {})
+      value = row.get("roc_auc") if label == "synthetic" else row.get("real_fpr_at_threshold")
+      cells.append("" if value is None else f"{value:.3f}")
+    metric = "AUC" if label == "synthetic" else "FPR"
+    lines.append(f"| {source} | {label} ({metric}) | " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def write_results(results: list, args, path: str) -> None:
+  text = f"""# Generalization: recipes by held-out sources
+
+Regenerate: `python benchmarks/generalization.py --recipes {args.recipes} --seeds {args.seeds}
+--mix {args.mix} --epochs {args.epochs} --steps {args.steps} --folds {args.folds}`
+(finished runs are read back from {os.path.basename(args.results)}). Machine: 2 CPU cores, no GPU.
+Each recipe: MobileNet α 0.25 from the ImageNet weight file, 128 px, 2 head epochs then
+{args.epochs} fine-tuning epochs of {args.steps} steps (batch 64) — CPU minutes, not converged
+runs. In-domain: the mix's test split. Held-out: leave-sources-out, {args.folds} folds of source
+families, one model each (AUC of each held-out synthetic source against every real test image;
+FPR of each held-out real source at that model's validated threshold). Drops: clean test AUC
+minus the AUC under the condition.
+
+{table(results)}
+
+## Per held-out source
+
+{held_out_table(results)}
+"""
+  with open(path, "w") as f:
+    f.write(text)
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -103,6 +144,7 @@ def main():
       with open(args.results, "w") as f:
         json.dump(results, f, indent=1)
       print(table(results), flush=True)
+  write_results(results, args, os.path.join(HERE, "RESULTS.md"))
   print(table(results))
 
 
