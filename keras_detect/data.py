@@ -215,7 +215,20 @@ def make_dataset(mix: Mix, builders: dict, split: str, *, image_size: int, batch
       lambda i, x: _prepare_example(x, i, image_size, policy, spec, seed, training, transform,
                                     short_side),
       num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
-  return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+  ds = ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+  return ds.with_options(_sharded_by_data())
+
+
+def _sharded_by_data() -> tf.data.Options:
+  """Several workers (tf.distribute.MultiWorkerMirroredStrategy) shard by DATA: each runs
+  the whole pipeline and keeps its slice of every global batch of `batch_size`. Sharding
+  by FILE would give each worker whole TFRecord files, that is whole sources (the shared
+  ones have one file a split, fewer than the workers), and so its own class shares. In training the
+  parallel map may order elements differently on each worker, so a step may see an
+  example twice and miss another: the stream is an endless random draw either way."""
+  options = tf.data.Options()
+  options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+  return options
 
 
 def number_of_examples(mix: Mix, builders: dict, split: str) -> int:

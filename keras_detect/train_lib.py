@@ -14,6 +14,7 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 import time
 
 import keras
@@ -49,11 +50,29 @@ def train(config, *, overwrite: bool = False, verbose="auto", extra_callbacks=()
   it. `overwrite` clears the directory and starts over. A finished run (state.json) trains
   on only when train.epochs asks for more epochs than it reached, and never after it
   stopped early (early stopping, a NaN loss).
+
+  With train.strategy multi_worker every worker runs this with the same config: the chief
+  writes the run directory, the others work on a temporary copy of it (see _worker_dir).
   """
+  # First of all: MultiWorkerMirroredStrategy must exist before TensorFlow runs an op.
+  strategy = _strategy(config.train.strategy)
   run_dir = config.train.run_dir or default_run_dir(config)
-  if overwrite:
-    _clear(run_dir)
-  os.makedirs(run_dir, exist_ok=True)
+  chief = is_chief(strategy)
+  if chief:
+    if overwrite:
+      _clear(run_dir)
+    os.makedirs(run_dir, exist_ok=True)
+  _sync_workers(strategy)  # the other workers copy the run directory once it is cleared
+  work_dir = run_dir if chief else _worker_dir(run_dir)
+  try:
+    _train(config, strategy, work_dir, verbose, extra_callbacks)
+  finally:
+    if not chief:
+      shutil.rmtree(work_dir, ignore_errors=True)
+  return run_dir
+
+
+def _train(config, strategy, run_dir: str, verbose, extra_callbacks) -> None:
   keras.utils.set_random_seed(config.train.seed)
   _set_precision(config.train.mixed_precision)
 
@@ -65,27 +84,27 @@ def train(config, *, overwrite: bool = False, verbose="auto", extra_callbacks=()
   config.data.eval_short_side = data.eval_short_side(config.data, mix)
   _check_params(run_dir, config, mix)
   if _finished(run_dir, config):
-    return run_dir
+    return
   files.write_text(os.path.join(run_dir, PARAMS), config_lib.to_yaml(config))
   train_ds, val_ds, steps = _datasets(config, mix, builders, counts)
 
-  with _strategy(config.train.strategy).scope():
+  # The optimizer and the metrics take the strategy in force when they are made.
+  with strategy.scope():
     model = detector.build(config.model, config.data.image_size, config.data.class_names,
                            seed=config.train.seed)
-  pretrained = detector.weights_argument(config.model.weights) is not None
-  started = time.time()
-  if config.train.head_epochs:
-    _head_phase(model, config, run_dir, train_ds, val_ds, steps, verbose)
-  detector.set_trainable(model, config.model.finetune, pretrained)
-  finetune_rate = config.train.head_epochs and config.train.finetune_learning_rate
-  _compile(model, config, finetune_rate or config.train.learning_rate)
-  run_callbacks = callbacks(config, run_dir, "backup")
-  model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs,
-            steps_per_epoch=steps, verbose=verbose,
-            callbacks=run_callbacks + list(extra_callbacks))
+    pretrained = detector.weights_argument(config.model.weights) is not None
+    started = time.time()
+    if config.train.head_epochs:
+      _head_phase(model, config, run_dir, train_ds, val_ds, steps, verbose)
+    detector.set_trainable(model, config.model.finetune, pretrained)
+    finetune_rate = config.train.head_epochs and config.train.finetune_learning_rate
+    _compile(model, config, finetune_rate or config.train.learning_rate)
+    run_callbacks = callbacks(config, run_dir, "backup")
+    model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs,
+              steps_per_epoch=steps, verbose=verbose,
+              callbacks=run_callbacks + list(extra_callbacks))
   _write_state(run_dir, model, run_callbacks)
   _write_history(run_dir, time.time() - started)
-  return run_dir
 
 
 def _clear(run_dir: str) -> None:
@@ -371,8 +390,47 @@ def _strategy(name: str):
     if "TF_CONFIG" not in os.environ:
       raise UserError("--strategy multi_worker needs TF_CONFIG describing the cluster "
                       "(see tf.distribute.MultiWorkerMirroredStrategy).")
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    return MultiWorkerStrategy()
   return tf.distribute.get_strategy()
+
+
+class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+  """MultiWorkerMirroredStrategy with the `reduce` Keras 3.15's fit expects: Keras reduces
+  each step's (scalar) losses and metrics with axis=0, and its first (x, y) batch in one
+  call; this strategy takes neither. Here each value is reduced alone, a scalar across
+  replicas."""
+
+  def reduce(self, reduce_op, value, axis):
+    def one(v):
+      scalar = self.experimental_local_results(v)[0].shape.rank == 0
+      return super(MultiWorkerStrategy, self).reduce(reduce_op, v, None if scalar else axis)
+    return tf.nest.map_structure(one, value)
+
+
+def is_chief(strategy) -> bool:
+  """Whether this worker writes the run directory: task 0, a chief task, or the only one."""
+  resolver = strategy.cluster_resolver
+  if resolver is None or resolver.task_type in (None, "chief"):
+    return True
+  return resolver.task_type == "worker" and resolver.task_id == 0
+
+
+def _sync_workers(strategy) -> None:
+  """Returns when every worker of the cluster got here (a sum across the workers)."""
+  if strategy.cluster_resolver is not None:
+    strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
+
+
+def _worker_dir(run_dir: str) -> str:
+  """A temporary copy of the chief's run directory (TensorBoard logs left out): a worker
+  other than the chief resumes from its backup there and saves there, since every worker
+  must save (saving may read variables through collectives; see the Keras multi-worker
+  guide) and only the chief writes the run directory."""
+  work_dir = tempfile.mkdtemp(prefix="keras-detect-worker-")
+  if os.path.isdir(run_dir):
+    shutil.copytree(run_dir, work_dir, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("logs", ".tmp-*"))
+  return work_dir
 
 
 def _set_precision(mixed: bool) -> None:
