@@ -134,6 +134,7 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
   HOMEPAGE = "https://github.com/keras-detect/keras-detect"
   CROP = (0, 0, 0, 0)  # pixels cut from the top, right, bottom, left of every image
   SPLIT_BY_RANK = False  # True: ranked_splits over the source's groups, not split_for
+  _on_beam = False  # set by download_and_prepare
   MANUAL_DOWNLOAD_INSTRUCTIONS = """
   Put the source's folder (its images and manifest.csv) inside the manual directory,
   e.g. `--manual_dir ../shared/data` holds `../shared/data/<folder>/manifest.csv`.
@@ -149,6 +150,9 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
 
   def download_and_prepare(self, *, download_dir=None, download_config=None, **kwargs):
     config = download_config or tfds.download.DownloadConfig()
+    # Given a runner or options (`tfds build --beam_pipeline_options=...`), TFDS runs a
+    # Beam pipeline: the splits are built by Beam transforms (_beam_examples).
+    self._on_beam = bool(config.beam_runner or config.beam_options)
     stale = self.stale_reason(config.manual_dir) if self.is_prepared() else ""
     if stale:
       logging.warning("Rebuilding %s: %s.", self.name, stale)
@@ -178,9 +182,11 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
     present = {self.split_of(row, tile) for row in rows for tile in self.tiles(row)}
     self.info.metadata["skipped"] = {}
     self.info.metadata["manual_fingerprint"] = self.fingerprint(root)
+    self._built_root = root
+    generate = self._beam_examples if self._on_beam else self._generate_examples
     # A split no group falls into is left out: TFDS cannot write an empty split.
-    return {split: self._generate_examples(root, rows, split)
-            for split in SPLITS if split in present}
+    self._built_splits = [split for split in SPLITS if split in present]
+    return {split: generate(root, rows, split) for split in self._built_splits}
 
   # --- what a subclass may override -------------------------------------------------
 
@@ -243,25 +249,63 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
 
   def _generate_examples(self, root: epath.Path, rows: list, split: str):
     skipped, yielded = Counter(), 0
+    for row, tiles in self._files_of(rows, split):
+      examples, reason = self._file_examples(root, row, tiles)
+      skipped.update([reason] if reason else [])
+      yielded += len(examples)
+      yield from examples
+    self._record_split(split, skipped, yielded)
+
+  def _beam_examples(self, root: epath.Path, rows: list, split: str):
+    """The split as a Beam transform: the files are read and decoded on Beam's workers, by
+    the code of the plain build; Beam counters carry its skips to _process_pipeline_result."""
+    beam = tfds.core.lazy_imports.apache_beam
+    return (beam.Create(list(self._files_of(rows, split)))
+            | beam.FlatMap(self._counted_examples, root=root, split=split))
+
+  def _counted_examples(self, file_tiles: tuple, root: epath.Path, split: str) -> list:
+    counter = tfds.core.lazy_imports.apache_beam.metrics.Metrics.counter
+    examples, reason = self._file_examples(root, *file_tiles)
+    if reason:
+      counter(f"skipped:{split}", reason).inc()
+    counter("examples", split).inc(len(examples))
+    return examples
+
+  def _process_pipeline_result(self, pipeline_result) -> None:
+    """After a Beam build: the skips and the check for an empty split, from the counters."""
+    counts = {split: Counter() for split in self._built_splits}
+    for result in pipeline_result.metrics().query()["counters"]:
+      metric = result.key.metric
+      value = result.committed if result.committed is not None else result.attempted
+      counts.setdefault(metric.namespace, Counter())[metric.name] += value
+    for split in self._built_splits:
+      self._record_split(split, counts.get(f"skipped:{split}", Counter()),
+                         counts.get("examples", Counter())[split])
+
+  def _files_of(self, rows: list, split: str) -> Iterator[tuple]:
+    """(row, its tiles in `split`) for each file with any: splits are decided here, where
+    the builder holds its whole source (ranks, official splits)."""
     for row in rows:
-      wanted = [t for t in self.tiles(row) if self.split_of(row, t) == split]
-      if not wanted:
-        continue
-      try:
-        data = self._read_checked(root, row)
-        decoded = image_io.decode(data)
-      except image_io.BadImage as reason:
-        logging.warning("Skipped %s/%s: %s", self.name, row["file_name"], reason)
-        skipped[str(reason).split(" (")[0]] += 1
-        continue
-      for tile in wanted:
-        yielded += 1
-        yield self._example(row, tile, data, decoded)
+      tiles = [t for t in self.tiles(row) if self.split_of(row, t) == split]
+      if tiles:
+        yield row, tiles
+
+  def _file_examples(self, root: epath.Path, row: dict, tiles: list) -> tuple:
+    """([(key, example)] of a file's tiles, "") or ([], why the file was skipped)."""
+    try:
+      data = self._read_checked(root, row)
+      decoded = image_io.decode(data)
+    except image_io.BadImage as reason:
+      logging.warning("Skipped %s/%s: %s", self.name, row["file_name"], reason)
+      return [], str(reason).split(" (")[0]
+    return [self._example(row, tile, data, decoded) for tile in tiles], ""
+
+  def _record_split(self, split: str, skipped: Counter, yielded: int) -> None:
     self.info.metadata["skipped"][split] = dict(skipped)
     if not yielded:
       reasons = "; ".join(f"{n} × {why}" for why, n in skipped.items())
       raise BadSource(f"{self.name}: no usable image in the {split} split ({reasons}). "
-                      f"Check the files under {root}.")
+                      f"Check the files under {self._built_root}.")
 
   def _example(self, row: dict, tile, data: bytes, decoded: image_io.DecodedImage):
     pixels, tile_name = decoded.pixels, tile or ""

@@ -2,7 +2,8 @@
 folders (recursively) or glob patterns. Every file gets a row — path, probability (after
 calibration), label at the validated threshold, generator (attribution models), threshold,
 error — and a file that cannot be read is reported with its reason while the rest go on.
-Exit status 1 when any file failed.
+Exit status 1 when any file failed. `--runner beam` scores with an exported model on an
+Apache Beam pipeline (keras_detect/batch_predict.py) and writes the same rows to --output.
 Example: keras-detect predict --model saved_models/modern-mobilenet photos/ --output scores.csv"""
 
 
@@ -27,6 +28,13 @@ def add_arguments(parser):
                            "keras-detect explain, e.g. gradcam or saliency)")
   parser.add_argument("--explain-dir", default="explanations", metavar="DIR",
                       help="where --explain writes its PNGs")
+  parser.add_argument("--runner", choices=("local", "beam"), default="local",
+                      help="beam: an Apache Beam pipeline over an exported model (the beam "
+                           "extra; --native-crops 4 or 0, rows to --output only)")
+  parser.add_argument("--beam-options", default="", metavar="OPTIONS",
+                      help="Beam pipeline options for --runner beam, after an equals sign: "
+                           "--beam-options='--runner=DataflowRunner --project=P ...' "
+                           "[DirectRunner]")
 
 
 def run(args):
@@ -37,6 +45,8 @@ def run(args):
     raise UserError("--batch-size, --max-pixels and --max-bytes must be positive")
   if not 0 <= args.native_crops <= 5:
     raise UserError("--native-crops takes 0 to 5 (centre and the four corners)")
+  if args.runner == "beam":
+    return _run_on_beam(args)
   detector = inference.load_detector(args.model)
   if args.explain:
     from keras_detect.explain import reports
@@ -58,3 +68,27 @@ def run(args):
   if failed:
     print(f"{failed} of {len(rows)} files could not be scored (see the error column).")
   return 1 if failed else 0
+
+
+def _run_on_beam(args):
+  from keras_detect.errors import UserError
+
+  if args.explain or not args.output:
+    raise UserError("--runner beam writes rows to --output FILE.csv|.jsonl, and explains "
+                    "nothing (--explain needs --runner local).")
+  try:
+    from keras_detect import batch_predict
+  except ModuleNotFoundError as error:
+    if error.name.split(".")[0] not in ("apache_beam", "tensorflow_hub", "tf_keras"):
+      raise
+    raise UserError(f"--runner beam needs Apache Beam ({error}): install the beam extra in "
+                    "an environment of its own (README, \"Scaling out\").") from None
+  counts = batch_predict.predict(args.inputs, args.output, model=args.model,
+                                 native_crops=args.native_crops, max_pixels=args.max_pixels,
+                                 max_bytes=args.max_bytes, batch_size=args.batch_size,
+                                 beam_options=args.beam_options)
+  print(f"Wrote {counts['rows']} rows to {args.output}")
+  if counts["failed"]:
+    print(f"{counts['failed']} of {counts['rows']} files could not be scored (see the error "
+          "column).")
+  return 1 if counts["failed"] else 0
