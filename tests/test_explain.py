@@ -3,7 +3,7 @@ inputs, the sanity check, the dataset views and the explain command."""
 
 import json
 import os
-import subprocess
+import runpy
 import sys
 
 import keras
@@ -172,14 +172,14 @@ def test_sanity_flags_a_method_whose_map_ignores_the_model(monkeypatch):
   rows = {row.method: row for row in result.methods}
   assert rows["constant"].flagged and rows["constant"].mean_rho == 1.0
   assert rows["brightness"].flagged and rows["brightness"].rho == [1.0, 1.0]
-  assert len(rows["gradcam"].rho) == 2 and np.isfinite(rows["gradcam"].mean_rho)
+  assert len(rows["gradcam"].rho) == 2
   assert set(result.maps) == {"constant", "brightness", "gradcam"}
 
 
 def test_map_similarity_of_flat_maps():
   flat, varied = np.zeros((4, 4)), np.arange(16.0).reshape(4, 4)
   assert sanity.map_similarity(flat, flat) == 1.0
-  assert sanity.map_similarity(flat, varied) == 0.0
+  assert sanity.map_similarity(flat, varied) is None
   assert sanity.map_similarity(varied, -varied) == pytest.approx(-1.0)
 
 
@@ -291,7 +291,8 @@ def test_predict_writes_one_overlay_per_scored_image(run_dir, images, tmp_path):
   assert Image.open(folder / written[0]).size == (32, 32)
 
 
-def test_python_dash_m_runs_the_command():
-  result = subprocess.run([sys.executable, "-m", "keras_detect.explain", "--help"],
-                          capture_output=True, text=True, check=False)
-  assert result.returncode == 0 and "--fingerprints" in result.stdout
+def test_python_dash_m_runs_the_command(monkeypatch, capsys):
+  monkeypatch.setattr(sys, "argv", ["keras_detect.explain", "--help"])
+  with pytest.raises(SystemExit) as exit_:
+    runpy.run_module("keras_detect.explain", run_name="__main__")  # what `python -m` does
+  assert exit_.value.code == 0 and "--fingerprints" in capsys.readouterr().out

@@ -80,7 +80,8 @@ def run(args):
     if args.sanity:
       result = reports.sanity_report(detectors[0], items[0], methods, args.out, options)
       for row in result.methods:
-        print(f"sanity {row.method}: mean ρ {row.mean_rho:+.3f}"
+        rho = "undefined (flat maps)" if row.mean_rho is None else f"{row.mean_rho:+.3f}"
+        print(f"sanity {row.method}: mean ρ {rho}"
               + ("  FLAGGED: maps barely change" if row.flagged else ""))
     if args.mean_saliency:
       counts = reports.mean_saliency_report(detectors[0], items[0], methods, args.out, options)

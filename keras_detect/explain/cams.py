@@ -4,6 +4,10 @@ Grad-CAM, Grad-CAM++, LayerCAM, Score-CAM and Faster Score-CAM are tf-keras-vis 
 which runs on Keras 3 models as they are); EigenCAM, which it lacks, is the first principal
 component of the layer's activations. Every function takes a `targets.Target` and one crop
 [S, S, 3] (0..255) and returns an unnormalised map [S, S].
+
+Where global average pooling follows the layer (every detector head here), the gradient
+is constant over positions, so Grad-CAM++ (its α normalised over positions, as
+tf-keras-vis computes it) gives the same map as LayerCAM.
 """
 
 import contextlib

@@ -44,9 +44,9 @@ def explain_items(detectors, items_per_detector, methods, out_dir: str,
       scores = _scores(detector, item.crop)
       explained = targets.target_for(detector.keras_model, detector.card, item.crop).label
       maps = {m: _map(detector, item.crop, m, options) for m in methods}
-      name = detector.card.name if len(detectors) > 1 else ""
-      caption = f"{panels.caption(scores, name)}\nmaps: {explained}"
-      rows.append(panels.explanation_row(item.crop, caption, maps))
+      label = detector.card.name if len(detectors) > 1 else ""
+      caption = f"{panels.caption(scores)}\nmaps: {explained}"
+      rows.append(panels.explanation_row(item.crop, caption, maps, label))
       results.append({"model": detector.card.name, **scores, "explained": explained})
     panel = f"{number:03d}_{_file_stem(items[0].name)}.png"
     panels.grid(rows, os.path.join(out_dir, panel), title=_short(items[0].name))
@@ -58,21 +58,26 @@ def explain_items(detectors, items_per_detector, methods, out_dir: str,
 
 
 def sanity_report(detector, items, methods, out_dir: str, options=None):
-  """Model randomisation over the items: sanity.json and sanity.png (the first image)."""
+  """Model randomisation over the items: sanity.json, sanity_rho.png (ρ per method) and
+  sanity.png (the maps of the first image)."""
   os.makedirs(out_dir, exist_ok=True)
   crops = [item.crop for item in items]
   result = sanity.randomization_test(detector.keras_model, detector.card, crops, methods,
                                      options)
-  rows = []
+  trained = [("image", crops[0])]
+  random = [("", crops[0])]
   for row in result.methods:
-    trained, random = result.maps[row.method]
-    flag = " FLAGGED" if row.flagged else ""
-    overlays = [explain.overlay(crops[0], m, explain.colormap_for(row.method))
-                for m in (trained, random)]
-    rows.append((f"{row.method}\nρ={row.mean_rho:.2f}{flag}",
-                 [("image", crops[0]), ("trained", overlays[0]), ("re-initialised", overlays[1])]))
+    colormap = explain.colormap_for(row.method)
+    before, after = (explain.overlay(crops[0], m, colormap) for m in result.maps[row.method])
+    rho = "undefined" if row.mean_rho is None else f"{row.mean_rho:.2f}"
+    trained.append((row.method, before))
+    random.append((f"ρ={rho}" + (" FLAGGED" if row.flagged else ""), after))
+  rows = [("trained", trained), ("re-initialised", random)]
   panels.grid(rows, os.path.join(out_dir, "sanity.png"),
               title=f"Top stage + head re-initialised ({len(result.layers)} layers)")
+  panels.correlation_chart(result.methods, sanity.SANITY_RHO,
+                           os.path.join(out_dir, "sanity_rho.png"),
+                           title=f"{detector.card.name}: {len(items)} images")
   files.write_json(os.path.join(out_dir, "sanity.json"),
                    {"model": detector.card.name, "images": [i.name for i in items],
                     **result.to_dict()})
@@ -106,10 +111,10 @@ def fingerprint_report(card, manual_dir: str, data_dir: str, split: str, n: int,
     raise UserError(f"No source folders in {manual_dir}: pass --manual-dir with the folder "
                     "that holds them (as ../shared/data).")
   builders = data.prepare(names, manual_dir, data_dir)
-  items = [item for name in names
-           for item in sources.source_items(name, builders, split, n, card)]
-  groups = ((item.crop, _group(item, group_by)) for item in items)
-  spectra = views.fingerprints(groups, total=len(items))
+  # A generator, so that the progress bar also counts the decoding.
+  groups = ((item.crop, _group(item, group_by)) for name in names
+            for item in sources.source_items(name, builders, split, n, card))
+  spectra = views.fingerprints(groups)
   cells = [(f"{name}\n(n={count})", views.contrast_stretch(spectrum))
            for name, (spectrum, count) in spectra.items()]
   rows = [("", cells[i:i + PANELS_PER_ROW]) for i in range(0, len(cells), PANELS_PER_ROW)]
@@ -149,7 +154,9 @@ def _group(item, group_by: str) -> str:
 
 
 def _file_stem(name: str) -> str:
-  stem = os.path.splitext(os.path.basename(name))[0]
+  """"images/grid.jpg#r1c0" → "grid_r1c0"."""
+  path, _, tile = name.partition("#")
+  stem = os.path.splitext(os.path.basename(path))[0] + (f"_{tile}" if tile else "")
   return re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:60] or "image"
 
 

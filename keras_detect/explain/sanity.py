@@ -22,8 +22,8 @@ SANITY_RHO = 0.5  # mean |ρ| above this: the maps barely changed
 @dataclasses.dataclass
 class MethodSanity:
   method: str
-  rho: list  # one per image
-  mean_rho: float
+  rho: list  # one per image; None where it is undefined (see map_similarity)
+  mean_rho: float | None  # over the images where ρ is defined
   flagged: bool
 
 
@@ -43,6 +43,7 @@ def randomization_test(model, card, crops, methods, options=None, seed: int = 0)
   `options`: method → keyword arguments for it."""
   randomized, layers = randomized_copy(model, card.backbone, seed)
   rows, maps = [], {}
+  bar = keras.utils.Progbar(len(methods) * len(crops), unit_name="map pair")
   for method in methods:
     rho, kwargs = [], (options or {}).get(method, {})
     for number, crop in enumerate(crops):
@@ -52,8 +53,10 @@ def randomization_test(model, card, crops, methods, options=None, seed: int = 0)
       rho.append(map_similarity(trained, random))
       if number == 0:
         maps[method] = (trained, random)
-    mean = float(np.mean(rho))
-    rows.append(MethodSanity(method, rho, mean, abs(mean) > SANITY_RHO))
+      bar.add(1)
+    defined = [value for value in rho if value is not None]
+    mean = float(np.mean(defined)) if defined else None
+    rows.append(MethodSanity(method, rho, mean, mean is not None and abs(mean) > SANITY_RHO))
   return SanityResult(layers, rows, maps)
 
 
@@ -83,12 +86,13 @@ def top_layers(model, backbone: str) -> list:
   return names
 
 
-def map_similarity(first: np.ndarray, second: np.ndarray) -> float:
-  """Spearman's ρ of two maps. Equal maps are 1; where one is flat and the other not the
-  ranks cannot agree, which counts as 0 (Spearman is undefined there)."""
+def map_similarity(first: np.ndarray, second: np.ndarray) -> float | None:
+  """Spearman's ρ of two maps: 1 for equal maps, None where one of two different maps is
+  flat (ranks are undefined there; Grad-CAM of a class the image shows nothing of is all
+  zeros, which says nothing about the model)."""
   first, second = np.ravel(first), np.ravel(second)
   if np.array_equal(first, second):
     return 1.0
   if np.ptp(first) == 0 or np.ptp(second) == 0:
-    return 0.0
+    return None
   return float(stats.spearmanr(first, second).statistic)

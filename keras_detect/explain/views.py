@@ -26,6 +26,7 @@ def mean_maps(examples, explain_map, total: int = 0) -> dict:
     sums[name] = sums.get(name, 0.0) + heatmap
     counts[name] = counts.get(name, 0) + 1
     bar.add(1)
+  bar.update(sum(counts.values()), finalize=True)
   return {name: (sums[name] / counts[name], counts[name]) for name in sorted(sums)}
 
 
