@@ -13,7 +13,7 @@ import tensorflow as tf
 from PIL import Image
 from sklearn.decomposition import PCA
 
-from keras_detect import cli, detector, explain, inference, predict_lib
+from keras_detect import cli, detector, explain, export_lib, inference, predict_lib
 from keras_detect import config as config_lib
 from keras_detect.errors import UserError
 from keras_detect.explain import cams, gradients, reports, sanity, sources, targets, views
@@ -264,6 +264,17 @@ def test_the_command_draws_dataset_views_from_a_mix(run_dir, tiny_mix, tmp_path)
   fingerprints = json.loads((out / "fingerprints.json").read_text())["counts"]
   assert set(fingerprints) == {"faces_real", "faces_gan"}
   assert (out / "mean_saliency.png").is_file() and (out / "fingerprints.png").is_file()
+
+
+def test_an_exported_model_is_explained_through_its_keras_copy(run_dir, images, tmp_path):
+  version = export_lib.export(run_dir, out_dir=str(tmp_path / "saved_models"), name="tiny")
+  out = tmp_path / "out"
+  assert cli.main(["explain", version, str(images / "photo0.png"), "--methods", "gradcam",
+                   "--out", str(out)]) == 0
+  exported = json.loads((out / reports.SCORES).read_text())[0]["models"][0]["probability"]
+  direct = inference.load_detector(run_dir)
+  crop = sources.file_items(direct, [str(images / "photo0.png")])[0].crop
+  assert exported == pytest.approx(direct.score(crop[None])["probability"][0], abs=1e-4)
 
 
 def test_user_mistakes_exit_with_status_2(run_dir, images, tmp_path):
