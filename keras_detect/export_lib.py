@@ -142,6 +142,9 @@ def model_card_markdown(card: inference.ModelCard) -> str:
             "- Generators and cameras outside the training mix: scores there are not "
             "measured by the figures above.",
             f"- Sources never seen in training: {', '.join(card.sources_not_seen) or 'none listed'}."]
+  if card.weak_conditions:
+    lines.append("- Conditions that cost more than 0.02 test ROC-AUC (robustness sweep): "
+                 + ", ".join(f"{k} −{v}" for k, v in card.weak_conditions.items()) + ".")
   return "\n".join(lines) + "\n"
 
 

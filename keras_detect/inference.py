@@ -59,6 +59,7 @@ class ModelCard:
   chosen_on: str = ""
   metrics: dict = field(default_factory=dict)  # split → {metric: value}
   sources_not_seen: list = field(default_factory=list)
+  weak_conditions: dict = field(default_factory=dict)  # robustness condition → AUC drop > 0.02
   uncertainty_band: float = 0.1  # |probability − calibrated threshold| below this: uncertain
   crop_disagreement: float = 1.0  # std of the crops' logits above this: uncertain
 
@@ -100,7 +101,8 @@ def read_card(run_dir: str, name: str = "") -> ModelCard:
       metrics={"validation": {k.removeprefix("threshold_validation_"): calibration[k]
                               for k in calibration if k.startswith("threshold_validation_")},
                **_headline_metrics(measured)},
-      sources_not_seen=_sources_not_seen(config.data.manual_dir, sources))
+      sources_not_seen=_sources_not_seen(config.data.manual_dir, sources),
+      weak_conditions=_weak_conditions(os.path.join(run_dir, "robustness.json")))
 
 
 def calibrated_outputs(raw, card: ModelCard) -> dict:
@@ -275,6 +277,16 @@ def _headline_metrics(measured: dict) -> dict:
           "fnr", "tpr_at_1pct_fpr")
   picked = {k: overall[k] for k in keys if isinstance(overall.get(k), (int, float))}
   return {measured.get("split", "test"): picked} if picked else {}
+
+
+def _weak_conditions(path: str, allowed_drop: float = 0.02) -> dict:
+  """Conditions of evaluate's robustness sweep that cost more than `allowed_drop` AUC."""
+  if not os.path.isfile(path):
+    return {}
+  with open(path) as f:
+    rows = json.load(f)
+  return {r["condition"]: round(r["drop_roc_auc"], 3) for r in rows
+          if isinstance(r.get("drop_roc_auc"), float) and r["drop_roc_auc"] > allowed_drop}
 
 
 def _sources_not_seen(manual_dir: str, sources: list) -> list:

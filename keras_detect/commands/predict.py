@@ -15,7 +15,7 @@ def add_arguments(parser):
                            "(newest version) [the default model shipped with the package]")
   parser.add_argument("--output", default="", help="write rows to this .csv or .jsonl file")
   parser.add_argument("--batch-size", type=int, default=32)
-  parser.add_argument("--native-crops", type=int, default=4, metavar="0..5",
+  parser.add_argument("--native-crops", type=int, default=0, metavar="0..5",
                       help="crops at native resolution beside the training-scale one, pooled; "
                            "their disagreement makes a verdict 'uncertain'")
   parser.add_argument("--max-pixels", type=int, default=image_io.MAX_PIXELS,
