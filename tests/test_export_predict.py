@@ -360,3 +360,16 @@ def test_a_model_with_both_heads_exports_its_generator_outputs(tmp_path, tiny_mi
                                         [("x.png", encoded(sample_pixels(seed=8), "PNG"))],
                                         progress=False)
   assert row["generator"] in ("gan_a", "gan_b") and row["verdict"]
+
+
+@pytest.mark.skipif(not os.path.isdir(inference.DEFAULT_MODEL), reason="no default model here")
+def test_predict_without_a_model_uses_the_shipped_default_with_its_generator_head(tmp_path):
+  (tmp_path / "photo.png").write_bytes(encoded(sample_pixels(seed=9, shape=(150, 200, 3)), "PNG"))
+  out = tmp_path / "rows.csv"
+  assert cli.main(["predict", str(tmp_path / "photo.png"), "--output", str(out), "--quiet"]) == 0
+  with open(out, newline="") as f:
+    (row,) = list(csv.DictReader(f))
+  card = inference.load_detector().card
+  assert card.name == "keras_detect_default" and card.task == "both"
+  assert row["label"] in ("real", "synthetic") and row["generator"] in card.class_names[1:]
+  assert abs(float(row["threshold"]) - card.calibrated_threshold) < 1e-6
