@@ -5,13 +5,16 @@ PyTorch loop over the same small CNN, in one run so the ratios are comparable.
     python benchmarks/train_throughput.py --size 64 --steps 20
 
 Synthetic batches are used so only the model step is measured (see data_pipeline.py for
-the input pipeline). The first steps (graph tracing, warm-up) are not timed.
+the input pipeline). The first steps (graph tracing, warm-up) are not timed. Each model is
+measured in a fresh process, whose peak RSS (resource.getrusage) the table shows.
 """
 
 import argparse
 import time
 
 import numpy as np
+
+from data_pipeline import in_fresh_process
 
 MODELS = ("simplenet", "cnn_dct_mask", "mobilenet", "effnetb0")
 OPTIONS = {"mobilenet": {"alpha": 0.25}}
@@ -81,20 +84,21 @@ def main():
   parser.add_argument("--warmup", type=int, default=3)
   parser.add_argument("--models", nargs="+", default=list(MODELS))
   args = parser.parse_args()
+  timing = (args.size, args.batch, args.steps, args.warmup)
   try:
-    baseline = torch_images_per_second(args.size, args.batch, args.steps, args.warmup)
+    baseline, baseline_rss = in_fresh_process(torch_images_per_second, *timing)
   except ImportError:
     baseline = None
     print("torch is not installed (pip install torch==2.13.0): no PyTorch baseline")
-  rows = [(name, keras_images_per_second(name, args.size, args.batch, args.steps, args.warmup))
+  rows = [(name, *in_fresh_process(keras_images_per_second, name, *timing))
           for name in args.models]
   print(f"\nTraining throughput at {args.size} px, batch {args.batch}, {args.steps} timed steps")
-  print("| model | images/s | ratio to PyTorch simplenet |\n|---|---|---|")
+  print("| model | images/s | ratio to PyTorch simplenet | peak RSS MiB |\n|---|---|---|---|")
   if baseline:
-    print(f"| simplenet (PyTorch loop) | {baseline:.1f} | 1.00 |")
-  for name, speed in rows:
+    print(f"| simplenet (PyTorch loop) | {baseline:.1f} | 1.00 | {baseline_rss:.0f} |")
+  for name, speed, rss in rows:
     ratio = f"{speed / baseline:.2f}" if baseline else "n/a"
-    print(f"| {name} (Keras) | {speed:.1f} | {ratio} |")
+    print(f"| {name} (Keras) | {speed:.1f} | {ratio} | {rss:.0f} |")
 
 
 if __name__ == "__main__":

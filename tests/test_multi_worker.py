@@ -1,5 +1,6 @@
-"""Training on two local workers (MultiWorkerMirroredStrategy over TF_CONFIG): one run
-directory that only the chief writes, and a resume after both workers were killed."""
+"""Training on two local workers (MultiWorkerMirroredStrategy over TF_CONFIG): datasets
+shard by data, one run directory that only the chief writes, and a resume after both
+workers were killed."""
 
 import csv
 import json
@@ -42,8 +43,8 @@ def start_workers(tiny_mix, tmp_path, run_dir, epochs: int) -> list:
            "TF_CPP_MIN_LOG_LEVEL": "2",
            "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker",
                                                                  "index": index}})}
-    log = open(tmp_path / f"worker{index}.log", "a")
-    workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+    with open(tmp_path / f"worker{index}.log", "a") as log:
+      workers.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
   return workers
 
 
@@ -104,7 +105,8 @@ def test_a_killed_two_worker_run_resumes_where_it_stopped(tiny_mix, tmp_path):
       time.sleep(0.5)
     assert all(w.poll() is None for w in workers), (tmp_path / "worker0.log").read_text()[-3000:]
   finally:
-    for worker in workers:
+    # The other worker first: told that the chief is gone, it would remove its copy.
+    for worker in reversed(workers):
       worker.kill()
       worker.wait()
   logged = len(train_lib.read_log(str(run_dir)))
