@@ -9,9 +9,9 @@ Beam runner (Dataflow, Flink, Spark) that `--beam-options` names:
   to the same pixels (EXIF-rotated, CMYK, 16-bit, TIFF...) go on as lossless PNG of the
   decoded pixels, as the builders store them;
 - RunInference with Beam's TensorFlow model handler scores them with an exported SavedModel
-  (`keras-detect export`), through a bytes signature: `serving_crops` (the training-scale
-  crop and four at native resolution, pooled: predict's default) or, for no native crops,
-  `serving_default`;
+  (`keras-detect export`), through a bytes signature: `serving_default` (the training-scale
+  crop, as predict scores by default) or `serving_crops` (that crop and four at native
+  resolution, pooled: predict --native-crops 4);
 - the rows (predict_lib.COLUMNS, with what each file declares: keras_detect.provenance)
   are written to one file, in no particular order.
 """
@@ -31,17 +31,18 @@ from apache_beam.ml.inference import tensorflow_inference
 from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from keras_detect import inference, predict_lib, provenance
+from keras_detect import export_lib, inference, predict_lib, provenance
 from keras_detect.errors import UserError
 from tfds_builders import image_io
 
 # Native crops → the exported signature that scores that many beside the training-scale one.
-SIGNATURES = {0: "serving_default", 4: "serving_crops"}
+SIGNATURES = {0: "serving_default", export_lib.NATIVE_CROPS: "serving_crops"}
 NAMESPACE = "keras_detect"  # of the Beam counters: rows written, files that failed
 FAILED = "failed"
 
 
-def predict(patterns, output: str, *, model: str = "", native_crops: int = 4,
+def predict(patterns, output: str, *, model: str = "",
+            native_crops: int = predict_lib.NATIVE_CROPS,
             max_pixels: int = image_io.MAX_PIXELS, max_bytes: int = image_io.MAX_BYTES,
             batch_size: int = 32, beam_options: str = "") -> dict:
   """Runs the pipeline and waits for it; returns {"rows": N, "failed": M} as Beam counted."""

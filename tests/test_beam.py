@@ -100,10 +100,11 @@ def test_beam_batch_prediction_writes_the_rows_predict_writes(exported, tmp_path
   inputs = [str(tmp_path / "images"), str(tmp_path / "missing.jpg")]
   output = tmp_path / "scores.csv"
 
-  counts = batch_predict.predict(inputs, str(output), model=exported,
+  counts = batch_predict.predict(inputs, str(output), model=exported, native_crops=4,
                                  beam_options=" ".join(DIRECT))
   local = predict_lib.predict_files(inference.load_detector(exported),
-                                    predict_lib.find_images(inputs), progress=False)
+                                    predict_lib.find_images(inputs), native_crops=4,
+                                    progress=False)
   assert counts == {"rows": 8, "failed": 4}
   assert list(csv.DictReader(open(output))) and next(csv.reader(open(output))) == list(
       predict_lib.COLUMNS)

@@ -30,7 +30,7 @@ def add_arguments(parser):
                       help="where --explain writes its PNGs")
   parser.add_argument("--runner", choices=("local", "beam"), default="local",
                       help="beam: an Apache Beam pipeline over an exported model (the beam "
-                           "extra; --native-crops 4 or 0, rows to --output only)")
+                           "extra; --native-crops 0 or 4, rows to --output only)")
   parser.add_argument("--beam-options", default="", metavar="OPTIONS",
                       help="Beam pipeline options for --runner beam, after an equals sign: "
                            "--beam-options='--runner=DataflowRunner --project=P ...' "
