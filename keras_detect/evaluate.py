@@ -330,13 +330,8 @@ def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str =
       rows.append({**row, "skipped": "no synthetic source would be left to train on"})
       continue
     folder = os.path.join(evaluation.out_dir, "leave_one_out", f"without_{held_out}")
-    os.makedirs(folder, exist_ok=True)
-    config = copy.deepcopy(evaluation.config)
-    config.data.mix = data.write_mix(own, kept, os.path.join(folder, "mix.yaml"),
-                                     f"{own.name} without {held_out} (leave-one-out)")
-    config.data.class_names = []
-    config.train.run_dir = os.path.join(folder, "run")
-    run_dir = train_fn(config)
+    run_dir = train_without(evaluation, kept, folder, f"{own.name} without {held_out}",
+                            train_fn)
     test_mix = dataclasses.replace(own, sources=tuple(
         s for s in own.sources if s.name in removed | real_sources))
     p = predict(evaluation, test_mix, split, model=detector.load_model(os.path.join(run_dir, "best.keras")))
@@ -354,6 +349,18 @@ def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str =
               f"Leave one {group} out: {own.name}, {split} split (each row: trained without "
               f"it, tested on its images plus every real image)")
   return rows
+
+
+def train_without(evaluation: Evaluation, kept: list, folder: str, description: str,
+                  train_fn) -> str:
+  """Trains the run's config on `kept` sources of its mix, in `folder`; the run dir."""
+  os.makedirs(folder, exist_ok=True)
+  config = copy.deepcopy(evaluation.config)
+  config.data.mix = data.write_mix(evaluation.own_mix, kept, os.path.join(folder, "mix.yaml"),
+                                   description)
+  config.data.class_names = []
+  config.train.run_dir = os.path.join(folder, "run")
+  return train_fn(config)
 
 
 def _synthetic_groups(evaluation: Evaluation, group: str) -> tuple:

@@ -12,7 +12,6 @@ Mean and worst held-out AUC and the worst real-source FPR sum a recipe up; choos
 by them, over more than one seed, rather than by the in-domain score.
 """
 
-import copy
 import hashlib
 import os
 
@@ -67,13 +66,8 @@ def leave_sources_out(evaluation, *, folds: int = 3, split: str = "test",
   for fold, held in enumerate(plan):
     kept = [s for s in own.sources if s.name not in held]
     folder = os.path.join(evaluation.out_dir, "leave_sources_out", f"fold_{fold}")
-    os.makedirs(folder, exist_ok=True)
-    config = copy.deepcopy(evaluation.config)
-    config.data.mix = data.write_mix(own, kept, os.path.join(folder, "mix.yaml"),
-                                     f"{own.name} without {', '.join(held)}")
-    config.data.class_names = []
-    config.train.run_dir = os.path.join(folder, "run")
-    run_dir = train_fn(config)
+    run_dir = evaluate.train_without(evaluation, kept, folder,
+                                     f"{own.name} without {', '.join(held)}", train_fn)
     fold_evaluation = evaluate.open_run(run_dir, mix=evaluation.config.data.mix,
                                         out=os.path.join(folder, "evaluation"),
                                         verbose=evaluation.verbose)
