@@ -36,7 +36,7 @@ CONDITIONS = ["jpeg_75", "resize_x0.5", "blur_sigma2"]
 def run_recipe(name, seed, args) -> dict:
   from keras_detect import config as config_lib
   from keras_detect import evaluate, train_lib
-  from keras_detect.protocols import sources_out
+  from keras_detect.protocols import robustness, sources_out
 
   overrides = BASE + [f"model.weights={args.weights}"] + RECIPES[name] + [
       f"train.seed={seed}", f"train.epochs={args.epochs}",
@@ -52,7 +52,7 @@ def run_recipe(name, seed, args) -> dict:
   evaluation = evaluate.open_run(run_dir, verbose=False)
   overall = evaluate.standard(evaluation)["at_threshold"]["overall"]
   robust = {row["condition"]: row.get("drop_roc_auc")
-            for row in evaluate.robustness(evaluation, conditions=CONDITIONS)}
+            for row in robustness.robustness(evaluation, conditions=CONDITIONS)}
   held_out = sources_out.leave_sources_out(evaluation, folds=args.folds,
                                            train_fn=lambda c: train_lib.train(c, verbose=2))
   return {"recipe": name, "seed": seed, "run_dir": run_dir, "overrides": overrides,

@@ -1,20 +1,16 @@
-"""Evaluation of a trained run: metrics, figures and robustness protocols.
+"""Evaluation of a trained run: scores, calibration and the standard metrics.
 
 Everything an evaluation writes goes into its output folder (the run directory unless
-`--out`).
-- standard: the model's scores on a split → metrics overall, per source and per generator,
-  at 0.5 and at the threshold chosen on the run's validation split; a temperature fitted
-  there too (calibration.json); metrics.json, report.md and the figures.
-- robustness: the test images under each condition of perturbations.ROBUSTNESS.
-- format-swap: the original images of both classes re-saved as JPEG 95/75, PNG and WebP.
-- leave-one-out: for each synthetic generator (or source), train without it and test on it.
+`--out`). standard: the model's scores on a split → metrics overall, per source and per
+generator, at 0.5 and at the threshold chosen on the run's validation split; a temperature
+fitted there too (calibration.json); metrics.json, report.md and the figures. The other
+protocols (robustness, format swap, leave-one-out, leave-sources-out) live in
+keras_detect.protocols and build on `open_run`, `predict` and `calibrate`.
 Test images are read unaligned by default (`align=False`): what users will feed the model.
 Threshold and temperature always come from the run's own mix, also when `--data` points
 at another mix (cross-dataset evaluation), so the test data never tunes them.
 """
 
-import copy
-import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -25,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_detect import config as config_lib
-from keras_detect import data, detector, files, metrics, perturbations, plots, report
+from keras_detect import data, detector, files, metrics, plots, report
 from keras_detect.errors import UserError
 
 GROUPS = ("generator", "source")
@@ -262,124 +258,6 @@ def skipped_files(evaluation: Evaluation) -> dict:
     if bad:
       result[entry.name] = bad
   return result
-
-
-def robustness(evaluation: Evaluation, split: str = "test", conditions=None) -> list:
-  """One row per perturbation of the (sized) test images; robustness.json/.md, a PNG per family."""
-  rows = _conditions(evaluation, split, perturbations.ROBUSTNESS, conditions, "robustness")
-  for family in dict.fromkeys(r["family"] for r in rows[1:]):
-    plots.robustness_family(rows, family, os.path.join(evaluation.out_dir,
-                                                       f"robustness_{family}.png"))
-  return rows
-
-
-def format_swap(evaluation: Evaluation, split: str = "test", conditions=None) -> list:
-  """One row per format the original images of both classes are re-saved as."""
-  return _conditions(evaluation, split, perturbations.FORMAT_SWAP, conditions, "format_swap")
-
-
-def _conditions(evaluation, split, registry, names, protocol) -> list:
-  threshold = calibrate(evaluation, save=False)["threshold"]
-  rows = []
-  for condition in perturbations.select(registry, names):
-    if registry is perturbations.FORMAT_SWAP:  # acts on the decoded original, before sizing
-      p = predict(evaluation, evaluation.mix, split, transform=condition.apply)
-    else:  # acts on the sized model input
-      p = predict(evaluation, evaluation.mix, split, perturb=condition.apply)
-    rows.append(_condition_row(condition, p, threshold))
-  for row in rows:  # drops from clean (the first row); positive: worse than clean
-    for key in ("roc_auc", "accuracy_at_0.5", "accuracy_at_threshold"):
-      both = row[key] is not None and rows[0][key] is not None
-      row[f"drop_{key}"] = rows[0][key] - row[key] if both else None
-  columns = ["condition", "examples", "average_precision", "roc_auc", "accuracy_at_0.5",
-             "accuracy_at_threshold", "real_fpr_at_0.5", "real_fpr_at_threshold",
-             "drop_roc_auc", "drop_accuracy_at_0.5", "drop_accuracy_at_threshold"]
-  report.write_rows(evaluation.out_dir, protocol, rows, columns,
-                    f"{protocol.replace('_', ' ').capitalize()}: {evaluation.mix.name}, "
-                    f"{split} split, validated threshold {threshold:.4f}")
-  return rows
-
-
-def _condition_row(condition, p: Predictions, threshold: float) -> dict:
-  row = {"condition": condition.name, "family": condition.family,
-         "strength": condition.strength, "examples": int(len(p.labels)),
-         **metrics.ranking_metrics(p.labels, p.scores)}
-  for name, t in (("0.5", 0.5), ("threshold", threshold)):
-    at = metrics.binary_metrics(p.labels, p.scores, t)
-    row[f"accuracy_at_{name}"] = at["accuracy"]
-    row[f"real_fpr_at_{name}"] = at["fpr"]
-  return row
-
-
-def leave_one_out(evaluation: Evaluation, group: str = "generator", split: str = "test",
-                  train_fn=None) -> list:
-  """Per synthetic group of the run's mix: train without it (`train_fn(config) -> run_dir`,
-  by default train_lib.train), test on its images plus every real image of the split."""
-  if group not in GROUPS:
-    raise UserError(f"--group must be one of {GROUPS}")
-  if train_fn is None:
-    from keras_detect import train_lib
-    train_fn = train_lib.train
-  own = evaluation.own_mix
-  holders, real_sources = _synthetic_groups(evaluation, group)
-  rows = []
-  for held_out, removed in sorted(holders.items()):
-    kept = [s for s in own.sources if s.name not in removed]
-    row = {"held_out": held_out, "sources_removed": sorted(removed)}
-    if not any(sources - removed for sources in holders.values()):
-      rows.append({**row, "skipped": "no synthetic source would be left to train on"})
-      continue
-    folder = os.path.join(evaluation.out_dir, "leave_one_out", f"without_{held_out}")
-    run_dir = train_without(evaluation, kept, folder, f"{own.name} without {held_out}",
-                            train_fn)
-    test_mix = dataclasses.replace(own, sources=tuple(
-        s for s in own.sources if s.name in removed | real_sources))
-    p = predict(evaluation, test_mix, split, model=detector.load_model(os.path.join(run_dir, "best.keras")))
-    keys = p.generators if group == "generator" else p.sources
-    at = metrics.binary_metrics(*_held_out(p, keys == held_out))
-    rows.append({**row, "run_dir": run_dir, "held_out_examples": at["synthetic"],
-                 "real_examples": at["real"], "roc_auc": at["roc_auc"],
-                 "average_precision": at["average_precision"], "accuracy_at_0.5": at["accuracy"],
-                 "held_out_recall_at_0.5": at["recall"] if at["synthetic"] else None,
-                 "real_fpr_at_0.5": at["fpr"], "undefined": at.get("undefined")})
-  columns = ["held_out", "sources_removed", "held_out_examples", "real_examples", "roc_auc",
-             "average_precision", "accuracy_at_0.5", "held_out_recall_at_0.5",
-             "real_fpr_at_0.5", "skipped"]
-  report.write_rows(evaluation.out_dir, "leave_one_out", rows, columns,
-              f"Leave one {group} out: {own.name}, {split} split (each row: trained without "
-              f"it, tested on its images plus every real image)")
-  return rows
-
-
-def train_without(evaluation: Evaluation, kept: list, folder: str, description: str,
-                  train_fn) -> str:
-  """Trains the run's config on `kept` sources of its mix, in `folder`; the run dir."""
-  os.makedirs(folder, exist_ok=True)
-  config = copy.deepcopy(evaluation.config)
-  config.data.mix = data.write_mix(evaluation.own_mix, kept, os.path.join(folder, "mix.yaml"),
-                                   description)
-  config.data.class_names = []
-  config.train.run_dir = os.path.join(folder, "run")
-  return train_fn(config)
-
-
-def _synthetic_groups(evaluation: Evaluation, group: str) -> tuple:
-  """({generator or source: sources holding its synthetic images}, sources with real images)."""
-  sources = evaluation.own_mix.sources
-  counts = data.census({s.name: evaluation.builders[s.name] for s in sources})
-  holders, real_sources = {}, set()
-  for (source, _), counter in counts.counts.items():
-    for label, generator in counter:
-      if label:
-        holders.setdefault(generator if group == "generator" else source, set()).add(source)
-      else:
-        real_sources.add(source)
-  return holders, real_sources
-
-
-def _held_out(p: Predictions, in_group) -> tuple:
-  keep = (p.labels == 0) | ((p.labels == 1) & in_group)
-  return p.labels[keep], p.scores[keep]
 
 
 if __name__ == "__main__":

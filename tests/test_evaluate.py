@@ -12,6 +12,7 @@ import yaml
 from PIL import Image
 
 from keras_detect import cli, data, evaluate, perturbations
+from keras_detect.protocols import leave_one_out, robustness
 from keras_detect import config as config_lib
 from keras_detect.errors import UserError
 
@@ -143,7 +144,7 @@ def test_a_perturbation_that_destroys_the_signal_drops_the_scores(brightness_dat
   flat = perturbations.Condition("flat_gray", "flat", 1, lambda image: image * 0 + 128)
   monkeypatch.setitem(perturbations.ROBUSTNESS, flat.name, flat)
   run_dir = save_run(tmp_path / "run", brightness_data, model=brightness_model())
-  rows = evaluate.robustness(open_run(run_dir, tmp_path), conditions=["grayscale", flat.name])
+  rows = robustness.robustness(open_run(run_dir, tmp_path), conditions=["grayscale", flat.name])
   clean, gray, flat_row = rows
   assert clean["roc_auc"] == 1.0 and clean["drop_roc_auc"] == 0.0
   assert gray["drop_roc_auc"] == 0.0  # grayscale keeps the brightness
@@ -163,7 +164,7 @@ def test_single_class_test_set_reports_auc_as_undefined(binary_run, tiny_data, t
 
 
 def test_every_format_swap_condition_decodes_and_scores(binary_run, tmp_path):
-  rows = evaluate.format_swap(open_run(binary_run, tmp_path))
+  rows = robustness.format_swap(open_run(binary_run, tmp_path))
   assert [r["condition"] for r in rows] == list(perturbations.FORMAT_SWAP)
   for row in rows:
     assert row["examples"] == 3 and row["roc_auc"] is not None, row["condition"]
@@ -173,7 +174,7 @@ def test_every_format_swap_condition_decodes_and_scores(binary_run, tmp_path):
 
 def test_robustness_runs_the_chosen_conditions_and_plots_each_family(binary_run, tmp_path):
   names = ["jpeg_50", "blur_sigma2", "resize_x0.5", "noise_0.05"]
-  rows = evaluate.robustness(open_run(binary_run, tmp_path), conditions=names)
+  rows = robustness.robustness(open_run(binary_run, tmp_path), conditions=names)
   assert [r["condition"] for r in rows] == ["clean"] + names
   assert all(r["accuracy_at_threshold"] is not None for r in rows)
   for family in ("jpeg", "blur", "resize", "noise"):
@@ -244,7 +245,7 @@ def test_leave_one_out_trains_without_each_synthetic_source_and_tests_on_it(bina
                                            "manual_dir": config.data.manual_dir,
                                            "data_dir": config.data.data_dir})
 
-  rows = evaluate.leave_one_out(open_run(binary_run, tmp_path), group="source",
+  rows = leave_one_out.leave_one_out(open_run(binary_run, tmp_path), group="source",
                                 train_fn=fake_train)
   assert [r["held_out"] for r in rows] == ["anime_faces_stylegan", "faces_gan"]
   for row in rows:
@@ -261,7 +262,7 @@ def test_leave_one_out_with_the_real_trainer(tiny_data, tmp_path):
   run_dir = save_run(tmp_path / "run", tiny_data, **{
       "model.backbone": "simplenet", "train.epochs": 1, "train.steps_per_epoch": 1,
       "train.tensorboard": False})
-  rows = evaluate.leave_one_out(open_run(run_dir, tmp_path), group="generator",
+  rows = leave_one_out.leave_one_out(open_run(run_dir, tmp_path), group="generator",
                                 train_fn=lambda config: train_lib.train(config, verbose=0))
   assert len(rows) == 2 and all(os.path.isfile(os.path.join(r["run_dir"], "best.keras"))
                                 for r in rows)

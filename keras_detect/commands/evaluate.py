@@ -56,10 +56,12 @@ def run(args):
     print(f"AUC {auc}, accuracy {overall['accuracy']:.4f} at threshold "
           f"{overall['threshold']:.4f}. Report: {out}/report.md")
   elif args.protocol == "robustness":
-    evaluate.robustness(evaluation, args.split, args.conditions)
+    from keras_detect.protocols import robustness
+    robustness.robustness(evaluation, args.split, args.conditions)
     print(f"Report: {out}/robustness.md")
   elif args.protocol == "format-swap":
-    evaluate.format_swap(evaluation, args.split, args.conditions)
+    from keras_detect.protocols import robustness
+    robustness.format_swap(evaluation, args.split, args.conditions)
     print(f"Report: {out}/format_swap.md")
   elif args.protocol == "leave-sources-out":
     from keras_detect.protocols import sources_out
@@ -67,6 +69,7 @@ def run(args):
     print(", ".join(f"{k} {v:.4f}" for k, v in summary.items() if v is not None)
           + f". Report: {out}/leave_sources_out.md")
   else:
-    evaluate.leave_one_out(evaluation, args.group, args.split)
+    from keras_detect.protocols import leave_one_out
+    leave_one_out.leave_one_out(evaluation, args.group, args.split)
     print(f"Report: {out}/leave_one_out.md")
   return 0

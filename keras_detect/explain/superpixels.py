@@ -12,7 +12,6 @@ import numpy as np
 from lime import lime_image
 from skimage.segmentation import quickshift
 
-from keras_detect.explain import targets
 
 LIME_SAMPLES = 200  # LIME's own default is 1000; 200 keeps one image to seconds on a CPU
 LIME_BATCH = 50

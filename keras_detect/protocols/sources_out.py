@@ -17,8 +17,9 @@ import os
 
 import numpy as np
 
-from keras_detect import data, metrics, report
+from keras_detect import data, evaluate, metrics, report
 from keras_detect.errors import UserError
+from keras_detect.protocols import retrain
 
 # Sources held out together (a source not named here is a family of its own).
 FAMILIES = {
@@ -57,7 +58,7 @@ def leave_sources_out(evaluation, *, folds: int = 3, split: str = "test",
                       train_fn=None) -> dict:
   """Rows per held-out source and the summary (mean/worst AUC, worst real FPR).
   `train_fn(config) -> run_dir` trains each fold (train_lib.train by default)."""
-  from keras_detect import evaluate, train_lib  # evaluate imports nothing from protocols
+  from keras_detect import train_lib
   train_fn = train_fn or train_lib.train
   own = evaluation.own_mix
   real_sources, synthetic_sources = _sources_by_label(evaluation)
@@ -66,8 +67,8 @@ def leave_sources_out(evaluation, *, folds: int = 3, split: str = "test",
   for fold, held in enumerate(plan):
     kept = [s for s in own.sources if s.name not in held]
     folder = os.path.join(evaluation.out_dir, "leave_sources_out", f"fold_{fold}")
-    run_dir = evaluate.train_without(evaluation, kept, folder,
-                                     f"{own.name} without {', '.join(held)}", train_fn)
+    run_dir = retrain.train_without(evaluation, kept, folder,
+                                    f"{own.name} without {', '.join(held)}", train_fn)
     fold_evaluation = evaluate.open_run(run_dir, mix=evaluation.config.data.mix,
                                         out=os.path.join(folder, "evaluation"),
                                         verbose=evaluation.verbose)
