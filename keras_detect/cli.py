@@ -18,6 +18,7 @@ COMMANDS = {
                "DCT fingerprints and sanity checks",
     "audit": "can format, size or JPEG quality alone tell the classes of a mix apart?",
     "provenance": "what files declare about their origin (C2PA, IPTC, EXIF, PNG text)",
+    "fuse": "fuse several runs of one mix into one detector (mean of calibrated logits)",
     "export": "write a trained run as a TF Serving SavedModel with its model card",
     "predict": "score image files, folders or globs with a run or an exported model",
     "serve": "a local web page: drop images; see verdict, generator and where the model looked",

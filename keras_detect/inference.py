@@ -89,7 +89,7 @@ def read_card(run_dir: str, name: str = "") -> ModelCard:
   sources = [s.name for s in mix.sources]
   return ModelCard(
       name=name or os.path.basename(os.path.normpath(run_dir)),
-      backbone=config.model.backbone, task=config.model.task,
+      backbone=_backbone(run_dir, config), task=config.model.task,
       image_size=config.data.image_size, short_side=data.eval_short_side(config.data, mix),
       threshold=float(calibration["threshold"]),
       threshold_method=calibration.get("threshold_method", ""),
@@ -103,6 +103,15 @@ def read_card(run_dir: str, name: str = "") -> ModelCard:
                **_headline_metrics(measured)},
       sources_not_seen=_sources_not_seen(config.data.manual_dir, sources),
       weak_conditions=_weak_conditions(os.path.join(run_dir, "robustness.json")))
+
+
+def _backbone(run_dir: str, config) -> str:
+  """The backbone, or for a fused run (fusion.json) its members' backbones and inputs."""
+  fusion = os.path.join(run_dir, "fusion.json")
+  if not os.path.isfile(fusion):
+    return config.model.backbone
+  members = _read_json(fusion, "")["members"]
+  return "fusion of " + " + ".join(f"{m['backbone']}/{m['representation']}" for m in members)
 
 
 def calibrated_outputs(raw, card: ModelCard) -> dict:

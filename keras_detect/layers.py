@@ -4,6 +4,7 @@ scaling, DCT features, CBAM.
 - `BackbonePreprocess(mode)`: 0..255 pixels → what a Keras Applications backbone expects.
 - `DCT2D`: per-channel 2-D DCT-II, log-magnitude, standardised per image.
 - `CBAM`: channel then spatial attention (Woo et al., 2018).
+- `LogitMean`: score fusion of several detectors (keras_detect.fusion).
 - Input representations (`REPRESENTATIONS`, chosen by `model.representation`): what the
   backbone sees instead of the pixels, between augmentation and `BackbonePreprocess`.
   `NPR` (neighbouring-pixel residual), `SRMHighPass` (fixed SRM residual filters), `DCT2D`
@@ -299,6 +300,37 @@ class PatchPool(keras.layers.Layer):
 
   def get_config(self):
     return {**super().get_config(), "patches_per_image": self.patches_per_image}
+
+
+@keras.saving.register_keras_serializable(package="keras_detect")
+class LogitMean(keras.layers.Layer):
+  """Probabilities of several detectors → one: the mean of their logits, each divided by
+  its detector's calibration temperature. `kind` binary: sigmoid outputs [B, 1]; softmax:
+  class probabilities [B, K] (log-probabilities averaged, then a softmax)."""
+
+  KINDS = ("binary", "softmax")
+
+  def __init__(self, temperatures, kind: str = "binary", **kwargs):
+    super().__init__(dtype="float32", **{k: v for k, v in kwargs.items() if k != "dtype"})
+    if kind not in self.KINDS:
+      raise ValueError(f"kind must be one of {self.KINDS}, got {kind!r}")
+    self.temperatures = [float(t) for t in temperatures]
+    self.kind = kind
+
+  def call(self, probabilities):
+    logits = []
+    for p, temperature in zip(probabilities, self.temperatures):
+      p = tf.clip_by_value(tf.cast(p, tf.float32), 1e-7, 1 - 1e-7)
+      logit = tf.math.log(p) - tf.math.log1p(-p) if self.kind == "binary" else tf.math.log(p)
+      logits.append(logit / temperature)
+    mean = tf.add_n(logits) / len(logits)
+    return tf.sigmoid(mean) if self.kind == "binary" else tf.nn.softmax(mean)
+
+  def compute_output_shape(self, input_shape):
+    return input_shape[0]
+
+  def get_config(self):
+    return {**super().get_config(), "temperatures": self.temperatures, "kind": self.kind}
 
 
 # name → (layer class, its arguments); "rgb" is the pixels themselves.

@@ -17,6 +17,7 @@ from keras_detect import cli, detector, explain, export_lib, inference, predict_
 from keras_detect import config as config_lib
 from keras_detect.errors import UserError
 from keras_detect.explain import cams, gradients, reports, sanity, sources, targets, views
+from run_dirs import write_run_dir
 
 # Two registry backbones with conv layers; 64 px gives MobileNet a 2×2 final map.
 DETECTORS = [("mobilenet", 64, {"alpha": 0.25}), ("cnn_pixel", 32, {})]
@@ -202,17 +203,8 @@ def test_fingerprints_average_per_group_and_stretch_to_the_unit_range():
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, tiny_mix):
-  """A run directory as fit and evaluate leave it (cnn_pixel, 32 px)."""
-  folder = tmp_path_factory.mktemp("explain_run")
-  config = config_lib.resolve(flags={"data.mix": tiny_mix.mix, "model.backbone": "cnn_pixel",
-                                     "data.image_size": 32},
-                              overrides=[f"data.manual_dir={tiny_mix.manual_dir}",
-                                         f"data.data_dir={tiny_mix.data_dir}"])
-  config.data.class_names = ["real", "synthetic"]
-  config_lib.save(config, str(folder / inference.PARAMS))
-  detector.build(config.model, 32, config.data.class_names, seed=3).save(folder / inference.BEST)
-  (folder / inference.CALIBRATION).write_text(json.dumps({"threshold": 0.5, "temperature": 1.0}))
-  return str(folder)
+  return write_run_dir(tmp_path_factory.mktemp("explain_run"), tiny_mix, backbone="cnn_pixel",
+                       temperature=1.0)
 
 
 @pytest.fixture(scope="module")

@@ -18,30 +18,16 @@ from PIL import Image
 from keras_detect import cli, data, detector, export_lib, inference, predict_lib, preprocessing
 from keras_detect import config as config_lib
 from keras_detect.errors import UserError
+from run_dirs import SIZE, write_run_dir
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-SIZE = 32
 # Scores from the three paths (tf.data evaluation, predict, the SavedModel) agree to this.
 TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, tiny_mix):
-  """A run directory as fit and evaluate leave it: params.yaml, best.keras, calibration."""
-  folder = tmp_path_factory.mktemp("run")
-  config = config_lib.resolve(flags={"data.mix": tiny_mix.mix, "model.backbone": "mobilenet",
-                                     "data.image_size": SIZE},
-                              overrides=["model.options.alpha=0.25",
-                                         f"data.manual_dir={tiny_mix.manual_dir}",
-                                         f"data.data_dir={tiny_mix.data_dir}"])
-  config.data.class_names = ["real", "synthetic"]
-  config_lib.save(config, str(folder / inference.PARAMS))
-  model = detector.build(config.model, SIZE, config.data.class_names, seed=3)
-  model.save(folder / inference.BEST)
-  calibration = {"threshold": 0.5, "threshold_method": "youden", "temperature": 1.7,
-                 "chosen_on": "tiny/validation"}
-  (folder / inference.CALIBRATION).write_text(json.dumps(calibration))
-  return str(folder)
+  return write_run_dir(tmp_path_factory.mktemp("run"), tiny_mix)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import base64
 import csv
 import io
-import json
 import shutil
 import struct
 import subprocess
@@ -19,31 +18,13 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from keras_detect import cli, detector, inference, predict_lib
-from keras_detect import config as config_lib
+from keras_detect import cli, inference, predict_lib
 from keras_detect.serve import app as app_lib
 from keras_detect.serve import limits as limits_lib
 from keras_detect.serve import scoring
+from run_dirs import SIZE, write_run_dir
 
-SIZE = 32
 GENERATORS = ["gan_a", "gan_b", "gan_c", "gan_d"]
-
-
-def write_run_dir(folder, tiny_mix, task="binary", class_names=("real", "synthetic")) -> str:
-  """A run directory as fit and evaluate leave it: params.yaml, best.keras, calibration."""
-  config = config_lib.resolve(flags={"data.mix": tiny_mix.mix, "model.backbone": "mobilenet",
-                                     "data.image_size": SIZE},
-                              overrides=["model.options.alpha=0.25", f"model.task={task}",
-                                         f"data.manual_dir={tiny_mix.manual_dir}",
-                                         f"data.data_dir={tiny_mix.data_dir}"])
-  config.data.class_names = list(class_names)
-  config_lib.save(config, str(folder / inference.PARAMS))
-  detector.build(config.model, SIZE, config.data.class_names, seed=3).save(
-      folder / inference.BEST)
-  calibration = {"threshold": 0.5, "threshold_method": "youden", "temperature": 1.7,
-                 "chosen_on": "tiny/validation"}
-  (folder / inference.CALIBRATION).write_text(json.dumps(calibration))
-  return str(folder)
 
 
 @pytest.fixture(scope="module")
