@@ -2,13 +2,11 @@
 
 For each recipe and seed: train on the mix, evaluate the test split (in-domain), run a few
 robustness conditions, then the leave-sources-out protocol (one model per fold of source
-families). Writes benchmarks/results/generalization.json and the table in RESULTS.md.
+families). Writes benchmarks/results/generalization.json and its section of RESULTS.md.
 
     python benchmarks/generalization.py --recipes rgb,rgb_blur_jpeg --seeds 0,1
 
-A recipe is a list of `--set` overrides on the base recipe (MobileNet α 0.25 from the
-ImageNet file in ../shared/weights, 128 px, two-phase schedule). Figures are CPU minutes:
-short budgets, stated in the output.
+A recipe (benchmarks/recipes.py) is a list of `--set` overrides on one base recipe.
 """
 
 import argparse
@@ -19,17 +17,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 
-SHARED = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared")
-BASE = ["model.backbone=mobilenet", "model.options.alpha=0.25", "data.image_size=128", "data.batch_size=64", "train.head_epochs=2",
-        "train.learning_rate=0.001", "train.finetune_learning_rate=0.0001",
-        "train.tensorboard=false"]
-RECIPES = {
-    "rgb": [],
-    "rgb_blur_jpeg": ["model.augment.jpeg=[30,100]", "model.augment.blur=[0,3]"],
-    "npr_blur_jpeg": ["model.representation=npr", "model.augment.jpeg=[30,100]",
-                      "model.augment.blur=[0,3]"],
-}
+import recipes  # noqa: E402  (benchmarks/ is not a package)
+import results_md  # noqa: E402
+
 CONDITIONS = ["jpeg_75", "resize_x0.5", "blur_sigma2"]
 
 
@@ -38,13 +30,8 @@ def run_recipe(name, seed, args) -> dict:
   from keras_detect import evaluate, train_lib
   from keras_detect.protocols import robustness, sources_out
 
-  overrides = BASE + [f"model.weights={args.weights}"] + RECIPES[name] + [
-      f"train.seed={seed}", f"train.epochs={args.epochs}",
-                                      f"data.mix={args.mix}", f"data.manual_dir={args.manual_dir}"]
-  if args.steps:
-    overrides.append(f"train.steps_per_epoch={args.steps}")
   run_dir = os.path.join(args.out, f"{args.mix}-{name}-seed{seed}")
-  overrides.append(f"train.run_dir={run_dir}")
+  overrides = recipes.overrides(name, seed, args.mix, run_dir, args)
   config = config_lib.resolve(overrides=overrides)
   started = time.time()
   train_lib.train(config, verbose=2)
@@ -73,7 +60,26 @@ def table(results: list) -> str:
              r["worst_held_out_auc"], r["worst_real_fpr"], d.get("jpeg_75"),
              d.get("resize_x0.5"), d.get("blur_sigma2"), r["train_seconds"], r["model_mb"]]
     lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c)
-                                    for c in cells) + " |")
+                                    for c in cells[:-2]) + f" | {cells[-2]:.0f} | {cells[-1]:.1f} |")
+  return "\n".join(lines)
+
+
+SUMMARY = [("in-domain AUC", "in_domain_auc"), ("held-out mean AUC", "mean_held_out_auc"),
+           ("held-out worst AUC", "worst_held_out_auc"), ("worst real FPR", "worst_real_fpr")]
+
+
+def seeds_table(results: list) -> str:
+  """Per recipe over its seeds: the mean, with the lowest and highest seed in brackets."""
+  lines = ["| recipe | seeds | " + " | ".join(name for name, _ in SUMMARY) + " |",
+           "|---|---|" + "---|" * len(SUMMARY)]
+  for recipe in dict.fromkeys(r["recipe"] for r in results):
+    runs = [r for r in results if r["recipe"] == recipe]
+    cells = []
+    for _, key in SUMMARY:
+      values = [r[key] for r in runs if r[key] is not None]
+      cells.append(f"{sum(values) / len(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+                   if values else "")
+    lines.append(f"| {recipe} | {len(runs)} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 
 
@@ -95,46 +101,57 @@ def held_out_table(results: list) -> str:
   return "\n".join(lines)
 
 
-def write_results(results: list, args, path: str) -> None:
-  text = f"""# Generalization: recipes by held-out sources
+def section(results: list) -> str:
+  """RESULTS.md's section for these results (the budget read back from their overrides)."""
+  if not results:
+    return ("## Generalization: recipes by held-out sources\n\nNot run yet: "
+            "`python benchmarks/generalization.py --recipes rgb,rgb_blur_jpeg --seeds 0,1`\n")
+  first = dict(o.split("=", 1) for o in results[0]["overrides"])
+  budget = argparse.Namespace(epochs=first["train.epochs"], steps=first.get("train.steps_per_epoch", 0))
+  names = ",".join(dict.fromkeys(r["recipe"] for r in results))
+  seeds = ",".join(sorted({str(r["seed"]) for r in results}))
+  folds = len({row["fold"] for row in results[0]["held_out_rows"]})
+  return f"""## Generalization: recipes by held-out sources
 
-Regenerate: `python benchmarks/generalization.py --recipes {args.recipes} --seeds {args.seeds}
---mix {args.mix} --epochs {args.epochs} --steps {args.steps} --folds {args.folds}`
-(finished runs are read back from {os.path.basename(args.results)}). Machine: 2 CPU cores, no GPU.
-Each recipe: MobileNet α 0.25 from the ImageNet weight file, 128 px, 2 head epochs then
-{args.epochs} fine-tuning epochs of {args.steps} steps (batch 64) — CPU minutes, not converged
-runs. In-domain: the mix's test split. Held-out: leave-sources-out, {args.folds} folds of source
-families, one model each (AUC of each held-out synthetic source against every real test image;
-FPR of each held-out real source at that model's validated threshold). Drops: clean test AUC
-minus the AUC under the condition.
+Regenerate: `python benchmarks/generalization.py --recipes {names} --seeds {seeds}
+--mix {first["data.mix"]} --epochs {budget.epochs} --steps {budget.steps} --folds {folds}`
+(finished runs are read back from results/generalization.json). Machine: 2 CPU cores, no GPU.
+Each recipe: {recipes.budget(budget)}. In-domain: the mix's test split. Held-out:
+leave-sources-out, {folds} folds of source families, one model each (AUC of each held-out
+synthetic source against every real test image; FPR of each held-out real source at that
+model's validated threshold). Drops: clean test AUC minus the AUC under the condition.
+
+Over seeds (mean, and the range from seed to seed):
+
+{seeds_table(results)}
+
+Each recipe and seed:
 
 {table(results)}
 
-## Per held-out source
+### Per held-out source
 
 {held_out_table(results)}
 """
-  with open(path, "w") as f:
-    f.write(text)
+
+
+def load(path: str = os.path.join(recipes.RESULTS, "generalization.json")) -> list:
+  return json.load(open(path)) if os.path.isfile(path) else []
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
-  parser.add_argument("--recipes", default="rgb,rgb_blur_jpeg")
+  parser.add_argument("--recipes", default="rgb,rgb_blur_jpeg", help=", ".join(recipes.RECIPES))
   parser.add_argument("--seeds", default="0,1")
   parser.add_argument("--mix", default="all_shared")
-  parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs, after 2 head epochs")
-  parser.add_argument("--steps", type=int, default=60, help="steps per epoch (0: one pass)")
   parser.add_argument("--folds", type=int, default=3)
-  parser.add_argument("--manual-dir", default=os.path.join(SHARED, "data"))
-  parser.add_argument("--weights", default=os.path.join(SHARED, "weights",
-                                                        "mobilenet_2_5_224_tf_no_top.h5"))
   parser.add_argument("--out", default="runs/generalization")
-  parser.add_argument("--results", default=os.path.join(HERE, "results", "generalization.json"))
+  parser.add_argument("--results", default=os.path.join(recipes.RESULTS, "generalization.json"))
+  recipes.add_arguments(parser)
   args = parser.parse_args()
   os.makedirs(os.path.dirname(args.results), exist_ok=True)
-  results = json.load(open(args.results)) if os.path.isfile(args.results) else []
+  results = load(args.results)
   done = {(r["recipe"], r["seed"]) for r in results}
   for seed in (int(s) for s in args.seeds.split(",")):
     for name in args.recipes.split(","):
@@ -144,7 +161,7 @@ def main():
       with open(args.results, "w") as f:
         json.dump(results, f, indent=1)
       print(table(results), flush=True)
-  write_results(results, args, os.path.join(HERE, "RESULTS.md"))
+  results_md.write()
   print(table(results))
 
 

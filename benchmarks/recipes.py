@@ -1,0 +1,44 @@
+"""The benchmarks' training recipes: `--set` overrides on one base (MobileNet α 0.25 from the
+ImageNet file in ../shared/weights, 128 px, 2 head epochs then a few fine-tuning epochs).
+Figures from them are CPU minutes: short budgets, stated with every table."""
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+RESULTS = os.path.join(HERE, "results")
+WEIGHTS = os.path.join(SHARED, "weights", "mobilenet_2_5_224_tf_no_top.h5")
+
+BASE = ["model.backbone=mobilenet", "model.options.alpha=0.25", "data.image_size=128",
+        "data.batch_size=64", "train.head_epochs=2", "train.learning_rate=0.001",
+        "train.finetune_learning_rate=0.0001", "train.tensorboard=false"]
+RECIPES = {
+    "rgb": [],
+    "rgb_blur_jpeg": ["model.augment.jpeg=[30,100]", "model.augment.blur=[0,3]"],
+    "npr_blur_jpeg": ["model.representation=npr", "model.augment.jpeg=[30,100]",
+                      "model.augment.blur=[0,3]"],
+}
+
+
+def add_arguments(parser) -> None:
+  """The budget and paths every recipe-training benchmark takes."""
+  parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs, after 2 head epochs")
+  parser.add_argument("--steps", type=int, default=60, help="steps per epoch (0: one pass)")
+  parser.add_argument("--manual-dir", default=os.path.join(SHARED, "data"))
+  parser.add_argument("--weights", default=WEIGHTS)
+
+
+def overrides(recipe: str, seed: int, mix: str, run_dir: str, args) -> list:
+  result = BASE + [f"model.weights={args.weights}"] + RECIPES[recipe] + [
+      f"train.seed={seed}", f"train.epochs={args.epochs}", f"data.mix={mix}",
+      f"data.manual_dir={args.manual_dir}", f"train.run_dir={run_dir}"]
+  if args.steps:
+    result.append(f"train.steps_per_epoch={args.steps}")
+  return result
+
+
+def budget(args) -> str:
+  return (f"MobileNet α 0.25 from the ImageNet weight file, 128 px, 2 head epochs then "
+          f"{args.epochs} fine-tuning epochs of {args.steps or 'one pass of'} steps "
+          "(batch 64) — CPU minutes, not converged runs")
