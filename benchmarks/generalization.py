@@ -135,8 +135,16 @@ Each recipe and seed:
 """
 
 
-def load(path: str = os.path.join(recipes.RESULTS, "generalization.json")) -> list:
+PATH = os.path.join(recipes.RESULTS, "generalization.json")
+
+
+def load(path: str = PATH) -> list:
   return json.load(open(path)) if os.path.isfile(path) else []
+
+
+def save(results: list, path: str = PATH) -> None:
+  with open(path, "w") as f:
+    json.dump(results, f, indent=1)
 
 
 def main():
@@ -147,7 +155,7 @@ def main():
   parser.add_argument("--mix", default="all_shared")
   parser.add_argument("--folds", type=int, default=3)
   parser.add_argument("--out", default="runs/generalization")
-  parser.add_argument("--results", default=os.path.join(recipes.RESULTS, "generalization.json"))
+  parser.add_argument("--results", default=PATH)
   recipes.add_arguments(parser)
   args = parser.parse_args()
   os.makedirs(os.path.dirname(args.results), exist_ok=True)
@@ -158,8 +166,7 @@ def main():
       if (name, seed) in done:
         continue
       results.append(run_recipe(name, seed, args))
-      with open(args.results, "w") as f:
-        json.dump(results, f, indent=1)
+      save(results, args.results)
       print(table(results), flush=True)
   results_md.write()
   print(table(results))

@@ -18,6 +18,10 @@ RECIPES = {
     "rgb_blur_jpeg": ["model.augment.jpeg=[30,100]", "model.augment.blur=[0,3]"],
     "npr_blur_jpeg": ["model.representation=npr", "model.augment.jpeg=[30,100]",
                       "model.augment.blur=[0,3]"],
+    # Aligned by re-encoding only (native-resolution crops): NPR looks for upsampling traces
+    # that the scale alignment's resampling erases.
+    "npr_blur_jpeg_native": ["model.representation=npr", "model.augment.jpeg=[30,100]",
+                             "model.augment.blur=[0,3]", "data.mix=all_shared_native"],
 }
 
 
@@ -30,9 +34,10 @@ def add_arguments(parser) -> None:
 
 
 def overrides(recipe: str, seed: int, mix: str, run_dir: str, args) -> list:
-  result = BASE + [f"model.weights={args.weights}"] + RECIPES[recipe] + [
-      f"train.seed={seed}", f"train.epochs={args.epochs}", f"data.mix={mix}",
-      f"data.manual_dir={args.manual_dir}", f"train.run_dir={run_dir}"]
+  result = BASE + [f"model.weights={args.weights}", f"train.seed={seed}",
+                   f"train.epochs={args.epochs}", f"data.mix={mix}",
+                   f"data.manual_dir={args.manual_dir}", f"train.run_dir={run_dir}"]
+  result += RECIPES[recipe]  # last: a recipe may name its own mix variant
   if args.steps:
     result.append(f"train.steps_per_epoch={args.steps}")
   return result

@@ -70,16 +70,8 @@ def list_mixes() -> list:
 
 
 def load_mix(name_or_path: str) -> Mix:
-  path = Path(name_or_path)
-  if not path.suffix:
-    path = MIX_DIR / f"{name_or_path}.yaml"
-  if not path.is_file():
-    raise UserError(f"Unknown mix '{name_or_path}'. Shipped mixes: {', '.join(list_mixes())}; "
-                    "or pass a path to a mix YAML file.")
-  values = yaml.safe_load(path.read_text()) or {}
-  unknown = set(values) - {"description", "sources", "balance", "align"}
-  if unknown:
-    raise UserError(f"{path}: unknown keys {sorted(unknown)}")
+  path = _mix_path(name_or_path)
+  values = _mix_values(path, ())
   known = set(tfds_builders.builder_names())
   sources = []
   for number, item in enumerate(values.get("sources") or [], start=1):
@@ -90,6 +82,30 @@ def load_mix(name_or_path: str) -> Mix:
   return Mix(name=path.stem, sources=tuple(sources), balance=values.get("balance", "classes"),
              align=AlignSpec.from_dict(align, str(path)) if align else None,
              description=values.get("description", ""))
+
+
+def _mix_path(name_or_path: str) -> Path:
+  path = Path(name_or_path)
+  if not path.suffix:
+    path = MIX_DIR / f"{name_or_path}.yaml"
+  if not path.is_file():
+    raise UserError(f"Unknown mix '{name_or_path}'. Shipped mixes: {', '.join(list_mixes())}; "
+                    "or pass a path to a mix YAML file.")
+  return path
+
+
+def _mix_values(path: Path, seen: tuple) -> dict:
+  """The file's keys over those of its `base:` mix (a shipped name or a path), if any."""
+  values = yaml.safe_load(path.read_text()) or {}
+  unknown = set(values) - {"description", "sources", "balance", "align", "base"}
+  if unknown:
+    raise UserError(f"{path}: unknown keys {sorted(unknown)}")
+  if "base" not in values:
+    return values
+  base = _mix_path(str(values.pop("base")))
+  if base.resolve() in seen:
+    raise UserError(f"{path}: `base:` leads back to {base} (a loop)")
+  return {**_mix_values(base, seen + (path.resolve(),)), **values}
 
 
 def _source_entry(item, where: str, known: set) -> SourceEntry:
@@ -110,8 +126,11 @@ def _source_entry(item, where: str, known: set) -> SourceEntry:
 
 def eval_short_side(data_config, mix: Mix) -> float:
   """The short_side_crop scale of a run: its config's, else the middle of its mix's range."""
-  return data_config.eval_short_side or preprocessing.eval_short_side(
-      mix.align.short_side if mix.align else None)
+  if data_config.eval_short_side:
+    return data_config.eval_short_side
+  if mix.align and not mix.align.short_side and mix.align.downscale == (1.0, 1.0):
+    return preprocessing.NATIVE_SHORT_SIDE  # trained on native-resolution crops
+  return preprocessing.eval_short_side(mix.align.short_side if mix.align else None)
 
 
 def write_mix(mix: Mix, sources: list, path: str, description: str) -> str:

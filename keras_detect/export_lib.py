@@ -128,8 +128,7 @@ def _write_card(card: inference.ModelCard, assets: str) -> None:
 def model_card_markdown(card: inference.ModelCard) -> str:
   lines = [f"# Model card: {card.name}", "",
            f"- Backbone: `{card.backbone}`, task `{card.task}`, input {card.image_size} px",
-           f"- Inference scale: short side shrunk to {card.short_side:g} × {card.image_size} px "
-           "(never enlarged, except images smaller than the crop), then a centre crop",
+           _scale_line(card),
            f"- Trained on mix `{card.mix}`: {', '.join(card.sources)}",
            f"- Threshold {card.threshold:.4f} on the probability of synthetic ({card.threshold_method}, "
            f"chosen on {card.chosen_on or 'validation'}); temperature {card.temperature:.3f}"]
@@ -146,6 +145,13 @@ def model_card_markdown(card: inference.ModelCard) -> str:
     lines.append("- Conditions that cost more than 0.02 test ROC-AUC (robustness sweep): "
                  + ", ".join(f"{k} −{v}" for k, v in card.weak_conditions.items()) + ".")
   return "\n".join(lines) + "\n"
+
+
+def _scale_line(card: inference.ModelCard) -> str:
+  if card.short_side >= preprocessing.NATIVE_SHORT_SIDE:
+    return "- Inference scale: native resolution (never shrunk), then a centre crop"
+  return (f"- Inference scale: short side shrunk to {card.short_side:g} × {card.image_size} px "
+          "(never enlarged, except images smaller than the crop), then a centre crop")
 
 
 def _replace(staging: str, final: str) -> None:

@@ -30,6 +30,9 @@ POLICIES = ("resize", "center_crop", "random_crop", "short_side_crop")
 # Where a run does not say (no align.short_side in its mix), short_side_crop shrinks the
 # short side to this many crop sizes: the middle of the shipped range [1.0, 1.5].
 DEFAULT_SHORT_SIDE = 1.25
+# A mix aligned at native resolution (no short_side, no downscale) is evaluated unshrunk:
+# a short side of this many crop sizes is larger than any image this reads.
+NATIVE_SHORT_SIDE = 10000.0
 
 
 def eval_short_side(short_side_range) -> float:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from keras_detect import data
+from keras_detect import data, preprocessing
 from keras_detect.errors import UserError
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -75,6 +75,22 @@ def test_unknown_mix_and_unknown_source_are_user_errors(tmp_path):
   path.write_text("sources:\n  - name: not_a_builder\n")
   with pytest.raises(UserError, match="unknown source 'not_a_builder'"):
     data.load_mix(str(path))
+
+
+def test_a_mix_with_a_base_takes_its_keys_and_replaces_those_it_gives(tmp_path):
+  base = data.load_mix("all_shared")
+  native = data.load_mix("all_shared_native")
+  assert native.sources == base.sources and native.balance == base.balance
+  assert base.align.short_side and not native.align.short_side
+  config = type("DataConfig", (), {"eval_short_side": 0.0})()
+  # Trained on native-resolution crops, evaluated unshrunk; scale-aligned, at its scale.
+  assert data.eval_short_side(config, native) == preprocessing.NATIVE_SHORT_SIDE
+  assert data.eval_short_side(config, base) == 1.25
+  loop = tmp_path / "a.yaml"
+  loop.write_text(f"base: {tmp_path / 'b.yaml'}\n")
+  (tmp_path / "b.yaml").write_text(f"base: {loop}\nsources: [faces_real]\n")
+  with pytest.raises(UserError, match="a loop"):
+    data.load_mix(str(loop))
 
 
 def test_missing_manual_dir_says_where_to_put_the_files(tmp_path):
