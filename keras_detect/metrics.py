@@ -15,6 +15,7 @@ that a group cannot define (AUC of a single-class group) is None, with the reaso
 import warnings
 
 import numpy as np
+from scipy import special
 from scipy.optimize import minimize_scalar
 from sklearn.calibration import calibration_curve
 from sklearn.exceptions import UndefinedMetricWarning
@@ -161,10 +162,7 @@ def logits(probabilities) -> np.ndarray:
 def apply_temperature(probabilities, temperature: float) -> np.ndarray:
   """Rescales the logits behind probabilities by 1/temperature (sigmoid or softmax)."""
   z = logits(probabilities) / temperature
-  if z.ndim == 1:
-    return 1.0 / (1.0 + np.exp(-z))
-  z -= z.max(axis=1, keepdims=True)
-  return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+  return special.expit(z) if z.ndim == 1 else special.softmax(z, axis=1)
 
 
 def fit_temperature(labels, probabilities) -> dict:

@@ -7,24 +7,21 @@ the epoch where it stopped, and state.json once training ended. Every file but t
 logs is written to a temporary name and renamed, so a kill never leaves one torn.
 """
 
-import csv
 import dataclasses
 import json
 import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 
 import keras
-import tensorflow as tf
 
 from keras_detect import config as config_lib
-from keras_detect import curves, data, detector, files
+from keras_detect import callbacks, curves, data, detector, distribute, files
 from keras_detect.errors import UserError
 
-BEST = "best.keras"
+BEST = callbacks.BEST
 HEAD_PHASE = "head_phase.weights.h5"
 PARAMS = "params.yaml"
 STATE = "state.json"
@@ -52,18 +49,18 @@ def train(config, *, overwrite: bool = False, verbose="auto", extra_callbacks=()
   stopped early (early stopping, a NaN loss).
 
   With train.strategy multi_worker every worker runs this with the same config: the chief
-  writes the run directory, the others work on a temporary copy of it (see _worker_dir).
+  writes the run directory, the others work on a temporary copy of it (see distribute).
   """
   # First of all: MultiWorkerMirroredStrategy must exist before TensorFlow runs an op.
-  strategy = _strategy(config.train.strategy)
+  strategy = distribute.strategy(config.train.strategy)
   run_dir = config.train.run_dir or default_run_dir(config)
-  chief = is_chief(strategy)
+  chief = distribute.is_chief(strategy)
   if chief:
     if overwrite:
       _clear(run_dir)
     os.makedirs(run_dir, exist_ok=True)
-  _sync_workers(strategy)  # the other workers copy the run directory once it is cleared
-  work_dir = run_dir if chief else _worker_dir(run_dir)
+  distribute.sync_workers(strategy)  # the other workers copy the run directory once it is cleared
+  work_dir = run_dir if chief else distribute.worker_dir(run_dir)
   try:
     _train(config, strategy, work_dir, verbose, extra_callbacks)
   finally:
@@ -99,7 +96,7 @@ def _train(config, strategy, run_dir: str, verbose, extra_callbacks) -> None:
     detector.set_trainable(model, config.model.finetune, pretrained)
     finetune_rate = config.train.head_epochs and config.train.finetune_learning_rate
     _compile(model, config, finetune_rate or config.train.learning_rate)
-    run_callbacks = callbacks(config, run_dir, "backup")
+    run_callbacks = callbacks.callbacks(config, run_dir, "backup")
     model.fit(train_ds, validation_data=val_ds, epochs=config.train.epochs,
               steps_per_epoch=steps, verbose=verbose,
               callbacks=run_callbacks + list(extra_callbacks))
@@ -206,7 +203,7 @@ def _head_phase(model, config, run_dir, train_ds, val_ds, steps, verbose):
   _compile(model, config, config.train.learning_rate)
   model.fit(train_ds, validation_data=val_ds, epochs=config.train.head_epochs,
             steps_per_epoch=steps, verbose=verbose,
-            callbacks=callbacks(config, run_dir, "backup_head", checkpoint=False))
+            callbacks=callbacks.callbacks(config, run_dir, "backup_head", checkpoint=False))
   with files.atomic_write(done) as temp:
     model.save_weights(temp)
 
@@ -233,119 +230,6 @@ def _optimizer(train_config, learning_rate: float):
   return keras.optimizers.Adam(learning_rate)
 
 
-def callbacks(config, run_dir: str, backup: str, checkpoint: bool = True) -> list:
-  """The callbacks of one phase; a resumed phase picks up its state from the phase's log."""
-  t = config.train
-  logged = [(int(row["epoch"]), row["val_loss"]) for row in read_log(run_dir, backup)
-            if "val_loss" in row]
-  result = [
-      EpochTime(),
-      # Two checkpoints: a run killed while writing one resumes from the other. Kept when
-      # training ends, so a finished run can go on when asked for more epochs.
-      keras.callbacks.BackupAndRestore(os.path.join(run_dir, backup), double_checkpoint=True,
-                                       delete_checkpoint=False),
-      keras.callbacks.TerminateOnNaN(),
-      ResumedReduceLROnPlateau(logged, monitor="val_loss", factor=t.reduce_lr_factor,
-                               patience=t.reduce_lr_patience, verbose=1),
-  ]
-  if checkpoint:
-    best = os.path.join(run_dir, BEST)
-    reached = min((loss for _, loss in logged), default=None) if os.path.isfile(best) else None
-    result.append(AtomicModelCheckpoint(best, monitor="val_loss", save_best_only=True,
-                                        initial_value_threshold=reached))
-  # After the checkpoint: a logged epoch is one whose best.keras is already saved.
-  result.append(keras.callbacks.CSVLogger(os.path.join(run_dir, f"log_{backup}.csv"),
-                                          append=True))
-  if t.tensorboard:
-    result.append(keras.callbacks.TensorBoard(os.path.join(run_dir, "logs", backup)))
-  if t.early_stopping_patience:
-    result.append(ResumedEarlyStopping(logged, monitor="val_loss",
-                                       patience=t.early_stopping_patience))
-  return result
-
-
-class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-  """ModelCheckpoint saving to a temporary name renamed into place: a run killed while it
-  saves keeps the previous best.keras whole."""
-
-  def on_epoch_end(self, epoch, logs=None):
-    target = self.filepath
-    with files.atomic_write(target) as temp:
-      self.filepath = temp
-      try:
-        super().on_epoch_end(epoch, logs)
-      finally:
-        self.filepath = target
-
-
-class _ResumesFromLog:
-  """Keras resets `best` and `wait` when fit begins; a resumed fit sets them from the
-  val_loss of the epochs logged before it, so patience counts as if it never stopped."""
-
-  def __init__(self, logged, **kwargs):
-    super().__init__(**kwargs)
-    self.logged = logged  # [(epoch, val_loss)] from the phase's CSV log
-    self.restored = False
-
-  def on_epoch_begin(self, epoch, logs=None):
-    if not self.restored:
-      self.restored = True
-      losses = [loss for logged_epoch, loss in self.logged if logged_epoch < epoch]
-      if losses:
-        self.best, self.wait = self.replay(losses)
-    super().on_epoch_begin(epoch, logs)
-
-
-class ResumedReduceLROnPlateau(_ResumesFromLog, keras.callbacks.ReduceLROnPlateau):
-  """The learning rate itself is in the optimizer's backup; this restores the countdown."""
-
-  def replay(self, losses):
-    # Without a cooldown, ReduceLROnPlateau waits afresh after each reduction.
-    return plateau_state(losses, abs(self.min_delta), resets_after=self.patience)
-
-
-class ResumedEarlyStopping(_ResumesFromLog, keras.callbacks.EarlyStopping):
-
-  def replay(self, losses):
-    return plateau_state(losses, abs(self.min_delta))
-
-
-def plateau_state(losses, min_delta: float = 0.0, resets_after: int = 0) -> tuple:
-  """(best, wait) of a val_loss plateau callback after these epochs, as Keras counts."""
-  best, wait = None, 0
-  for loss in losses:
-    if best is None or loss < best - min_delta:
-      best, wait = loss, 0
-    else:
-      wait += 1
-      if resets_after and wait >= resets_after:
-        wait = 0
-  return best, wait
-
-
-class EpochTime(keras.callbacks.Callback):
-  """Adds `epoch_seconds` to the epoch logs (first in the list, so the CSV log has it)."""
-
-  def on_epoch_begin(self, epoch, logs=None):
-    self.started = time.time()
-
-  def on_epoch_end(self, epoch, logs=None):
-    if logs is not None:
-      logs["epoch_seconds"] = round(time.time() - self.started, 2)
-
-
-def read_log(run_dir: str, backup: str = "backup") -> list:
-  """Rows of the CSV log (one per epoch, resumes included) as dicts of floats."""
-  path = os.path.join(run_dir, f"log_{backup}.csv")
-  if not os.path.isfile(path):
-    return []
-  with open(path) as f:
-    rows = [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
-  # A resumed run may repeat an epoch that was running when it was killed: keep the last.
-  by_epoch = {int(row["epoch"]): row for row in rows}
-  return [by_epoch[e] for e in sorted(by_epoch)]
-
-
 def read_state(run_dir: str) -> dict:
   """state.json of a finished run ({} while it is not finished)."""
   path = os.path.join(run_dir, STATE)
@@ -356,7 +240,7 @@ def read_state(run_dir: str) -> dict:
 
 
 def _write_state(run_dir: str, model, run_callbacks: list) -> None:
-  rows = read_log(run_dir)
+  rows = callbacks.read_log(run_dir)
   stopper = next((c for c in run_callbacks if isinstance(c, keras.callbacks.EarlyStopping)),
                  None)
   if stopper is not None and stopper.stopped_epoch:
@@ -373,7 +257,7 @@ def _write_state(run_dir: str, model, run_callbacks: list) -> None:
 def _write_history(run_dir: str, seconds: float) -> None:
   """history.json: one entry per epoch of both phases; `phase` says which each is, and
   `epoch` counts within its phase."""
-  head, finetune = read_log(run_dir, "backup_head"), read_log(run_dir)
+  head, finetune = callbacks.read_log(run_dir, "backup_head"), callbacks.read_log(run_dir)
   rows = head + finetune
   history = {"phase": ["head"] * len(head) + ["finetune"] * len(finetune)}
   for key in dict.fromkeys(key for row in rows for key in row):
@@ -381,56 +265,6 @@ def _write_history(run_dir: str, seconds: float) -> None:
   history["seconds_this_session"] = round(seconds, 1)
   files.write_json(os.path.join(run_dir, "history.json"), history)
   curves.save_curves(rows, os.path.join(run_dir, "curves.png"), head_epochs=len(head))
-
-
-def _strategy(name: str):
-  if name == "mirrored":
-    return tf.distribute.MirroredStrategy()
-  if name == "multi_worker":
-    if "TF_CONFIG" not in os.environ:
-      raise UserError("--strategy multi_worker needs TF_CONFIG describing the cluster "
-                      "(see tf.distribute.MultiWorkerMirroredStrategy).")
-    return MultiWorkerStrategy()
-  return tf.distribute.get_strategy()
-
-
-class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-  """MultiWorkerMirroredStrategy with the `reduce` Keras 3.15's fit expects: Keras reduces
-  each step's (scalar) losses and metrics with axis=0, and its first (x, y) batch in one
-  call; this strategy takes neither. Here each value is reduced alone, a scalar across
-  replicas."""
-
-  def reduce(self, reduce_op, value, axis):
-    def one(v):
-      scalar = self.experimental_local_results(v)[0].shape.rank == 0
-      return super(MultiWorkerStrategy, self).reduce(reduce_op, v, None if scalar else axis)
-    return tf.nest.map_structure(one, value)
-
-
-def is_chief(strategy) -> bool:
-  """Whether this worker writes the run directory: task 0, a chief task, or the only one."""
-  resolver = strategy.cluster_resolver
-  if resolver is None or resolver.task_type in (None, "chief"):
-    return True
-  return resolver.task_type == "worker" and resolver.task_id == 0
-
-
-def _sync_workers(strategy) -> None:
-  """Returns when every worker of the cluster got here (a sum across the workers)."""
-  if strategy.cluster_resolver is not None:
-    strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
-
-
-def _worker_dir(run_dir: str) -> str:
-  """A temporary copy of the chief's run directory (TensorBoard logs left out): a worker
-  other than the chief resumes from its backup there and saves there, since every worker
-  must save (saving may read variables through collectives; see the Keras multi-worker
-  guide) and only the chief writes the run directory."""
-  work_dir = tempfile.mkdtemp(prefix="keras-detect-worker-")
-  if os.path.isdir(run_dir):
-    shutil.copytree(run_dir, work_dir, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("logs", ".tmp-*"))
-  return work_dir
 
 
 def _set_precision(mixed: bool) -> None:

@@ -12,7 +12,7 @@ import keras
 import pytest
 
 from keras_detect import config as config_lib
-from keras_detect import detector, files, train_lib
+from keras_detect import callbacks, detector, files, train_lib
 from keras_detect.errors import UserError
 
 
@@ -96,14 +96,14 @@ def test_a_killed_fit_process_resumes_where_it_stopped(tiny_mix, tmp_path):
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   try:
     for _ in range(600):  # until two epochs are logged (or the process has failed)
-      if len(train_lib.read_log(str(run_dir))) >= 2 or process.poll() is not None:
+      if len(callbacks.read_log(str(run_dir))) >= 2 or process.poll() is not None:
         break
       time.sleep(0.5)
     assert process.poll() is None, "the fit process ended before it could be killed"
   finally:
     process.kill()
     process.wait()
-  logged = len(train_lib.read_log(str(run_dir)))
+  logged = len(callbacks.read_log(str(run_dir)))
   assert logged >= 2
   started = EpochsStarted()
 
@@ -131,8 +131,8 @@ def test_two_phase_schedule_trains_the_head_then_fine_tunes_at_its_own_rate(tiny
       "train.head_epochs": 1, "train.learning_rate": 1e-3, "train.finetune_learning_rate": 1e-4})
   run_dir = train_lib.train(config, verbose=0)
   assert os.path.isfile(os.path.join(run_dir, train_lib.HEAD_PHASE))
-  head_rates = [row["learning_rate"] for row in train_lib.read_log(run_dir, "backup_head")]
-  finetune_rates = [row["learning_rate"] for row in train_lib.read_log(run_dir)]
+  head_rates = [row["learning_rate"] for row in callbacks.read_log(run_dir, "backup_head")]
+  finetune_rates = [row["learning_rate"] for row in callbacks.read_log(run_dir)]
   assert head_rates == pytest.approx([1e-3])
   assert finetune_rates == pytest.approx([1e-4, 1e-4])
 
@@ -172,7 +172,7 @@ def test_overwrite_clears_the_run_directory_and_starts_over(tiny_mix, tmp_path):
   config = tiny_config(tiny_mix, run_dir, **{"train.epochs": 1, "train.steps_per_epoch": 1})
   train_lib.train(config, overwrite=True, verbose=0)
   assert config_lib.load(str(run_dir / "params.yaml")).data.image_size == 32
-  assert [row["epoch"] for row in train_lib.read_log(str(run_dir))] == [0]
+  assert [row["epoch"] for row in callbacks.read_log(str(run_dir))] == [0]
 
 
 def test_overwrite_refuses_a_folder_that_is_not_a_run_directory(tiny_mix, tmp_path):
@@ -187,7 +187,7 @@ def test_a_finished_run_trains_again_only_when_asked_for_more_epochs(tiny_mix, t
   run_dir = train_lib.train(config, verbose=0)
   state = train_lib.read_state(run_dir)
   assert state["epochs"] == 2 and state["ended_by"] == "epochs" and not state["early_stopping"]
-  assert state["best_val_loss"] == min(row["val_loss"] for row in train_lib.read_log(run_dir))
+  assert state["best_val_loss"] == min(row["val_loss"] for row in callbacks.read_log(run_dir))
   best = digest(os.path.join(run_dir, "best.keras"))
   started = EpochsStarted()
 
@@ -241,9 +241,9 @@ def test_resumed_plateau_callbacks_count_patience_from_the_log(tiny_mix, tmp_pat
   (tmp_path / "log_backup.csv").write_text(
       "epoch,val_loss\n0,1.0\n1,0.9\n2,0.95\n3,0.97\n4,0.98\n")
   (tmp_path / "best.keras").write_bytes(b"")
-  callbacks = train_lib.callbacks(config, str(tmp_path), "backup")
+  phase = callbacks.callbacks(config, str(tmp_path), "backup")
   reduce_lr, stopping, checkpoint = (
-      next(c for c in callbacks if isinstance(c, kind))
+      next(c for c in phase if isinstance(c, kind))
       for kind in (keras.callbacks.ReduceLROnPlateau, keras.callbacks.EarlyStopping,
                    keras.callbacks.ModelCheckpoint))
   for callback in (reduce_lr, stopping):

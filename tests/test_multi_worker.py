@@ -13,7 +13,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from keras_detect import data, train_lib
+from keras_detect import callbacks, data
 
 
 def free_ports(count: int) -> list:
@@ -100,7 +100,7 @@ def test_a_killed_two_worker_run_resumes_where_it_stopped(tiny_mix, tmp_path):
   workers = start_workers(tiny_mix, tmp_path, run_dir, epochs=1000)
   try:
     for _ in range(1200):  # until two epochs are logged (or a worker has failed)
-      if len(train_lib.read_log(str(run_dir))) >= 2 or any(w.poll() is not None for w in workers):
+      if len(callbacks.read_log(str(run_dir))) >= 2 or any(w.poll() is not None for w in workers):
         break
       time.sleep(0.5)
     assert all(w.poll() is None for w in workers), (tmp_path / "worker0.log").read_text()[-3000:]
@@ -109,7 +109,7 @@ def test_a_killed_two_worker_run_resumes_where_it_stopped(tiny_mix, tmp_path):
     for worker in reversed(workers):
       worker.kill()
       worker.wait()
-  logged = len(train_lib.read_log(str(run_dir)))
+  logged = len(callbacks.read_log(str(run_dir)))
   assert logged >= 2
   # Killed, the other worker left its copy: it backed up there, not in the run directory.
   copies = list((tmp_path / "worker1-tmp").glob("keras-detect-worker-*"))
