@@ -40,8 +40,11 @@ def run_recipe(name, seed, args) -> dict:
   overall = evaluate.standard(evaluation)["at_threshold"]["overall"]
   robust = {row["condition"]: row.get("drop_roc_auc")
             for row in robustness.robustness(evaluation, conditions=CONDITIONS)}
-  held_out = sources_out.leave_sources_out(evaluation, folds=args.folds,
-                                           train_fn=lambda c: train_lib.train(c, verbose=2))
+  held_out = {"rows": [], "summary": dict.fromkeys(
+      ("mean_held_out_auc", "worst_held_out_auc", "worst_real_fpr"))}
+  if args.folds:  # 0: in-domain and robustness only (an augmentation ablation, say)
+    held_out = sources_out.leave_sources_out(evaluation, folds=args.folds,
+                                             train_fn=lambda c: train_lib.train(c, verbose=2))
   return {"recipe": name, "seed": seed, "run_dir": run_dir, "overrides": overrides,
           "in_domain_auc": overall["roc_auc"], "in_domain_accuracy": overall["accuracy"],
           "robustness_drop_auc": robust, **held_out["summary"],
@@ -59,13 +62,24 @@ def table(results: list) -> str:
     cells = [r["recipe"], r["seed"], r["in_domain_auc"], r["mean_held_out_auc"],
              r["worst_held_out_auc"], r["worst_real_fpr"], d.get("jpeg_75"),
              d.get("resize_x0.5"), d.get("blur_sigma2"), r["train_seconds"], r["model_mb"]]
-    lines.append("| " + " | ".join(f"{c:.3f}" if isinstance(c, float) else str(c)
-                                    for c in cells[:-2]) + f" | {cells[-2]:.0f} | {cells[-1]:.1f} |")
+    lines.append("| " + " | ".join(_cell(c) for c in cells[:-2])
+                 + f" | {cells[-2]:.0f} | {cells[-1]:.1f} |")
   return "\n".join(lines)
 
 
-SUMMARY = [("in-domain AUC", "in_domain_auc"), ("held-out mean AUC", "mean_held_out_auc"),
-           ("held-out worst AUC", "worst_held_out_auc"), ("worst real FPR", "worst_real_fpr")]
+def _cell(value) -> str:
+  if value is None:
+    return "—"
+  return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+SUMMARY = [("in-domain AUC", lambda r: r["in_domain_auc"]),
+           ("held-out mean AUC", lambda r: r["mean_held_out_auc"]),
+           ("held-out worst AUC", lambda r: r["worst_held_out_auc"]),
+           ("worst real FPR", lambda r: r["worst_real_fpr"]),
+           ("drop JPEG 75", lambda r: r["robustness_drop_auc"].get("jpeg_75")),
+           ("drop ×0.5", lambda r: r["robustness_drop_auc"].get("resize_x0.5")),
+           ("drop blur σ2", lambda r: r["robustness_drop_auc"].get("blur_sigma2"))]
 
 
 def seeds_table(results: list) -> str:
@@ -75,16 +89,17 @@ def seeds_table(results: list) -> str:
   for recipe in dict.fromkeys(r["recipe"] for r in results):
     runs = [r for r in results if r["recipe"] == recipe]
     cells = []
-    for _, key in SUMMARY:
-      values = [r[key] for r in runs if r[key] is not None]
-      cells.append(f"{sum(values) / len(values):.3f} ({min(values):.3f}–{max(values):.3f})"
-                   if values else "")
+    for _, value_of in SUMMARY:
+      values = [value_of(r) for r in runs if value_of(r) is not None]
+      cells.append("—" if not values else f"{values[0]:.3f}" if len(values) == 1 else
+                   f"{sum(values) / len(values):.3f} ({min(values):.3f}–{max(values):.3f})")
     lines.append(f"| {recipe} | {len(runs)} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 
 
 def held_out_table(results: list) -> str:
   """Per held-out source: AUC (synthetic) or FPR (real), one column per recipe and seed."""
+  results = [r for r in results if r["held_out_rows"]]
   runs = [f"{r['recipe']} s{r['seed']}" for r in results]
   keys = list(dict.fromkeys((row["held_out"], row["label"]) for r in results
                             for row in r["held_out_rows"]))
@@ -110,7 +125,7 @@ def section(results: list) -> str:
   budget = argparse.Namespace(epochs=first["train.epochs"], steps=first.get("train.steps_per_epoch", 0))
   names = ",".join(dict.fromkeys(r["recipe"] for r in results))
   seeds = ",".join(sorted({str(r["seed"]) for r in results}))
-  folds = len({row["fold"] for row in results[0]["held_out_rows"]})
+  folds = max(len({row["fold"] for row in r["held_out_rows"]}) for r in results)
   return f"""## Generalization: recipes by held-out sources
 
 Regenerate: `python benchmarks/generalization.py --recipes {names} --seeds {seeds}
@@ -153,7 +168,8 @@ def main():
   parser.add_argument("--recipes", default="rgb,rgb_blur_jpeg", help=", ".join(recipes.RECIPES))
   parser.add_argument("--seeds", default="0,1")
   parser.add_argument("--mix", default="all_shared")
-  parser.add_argument("--folds", type=int, default=3)
+  parser.add_argument("--folds", type=int, default=3,
+                      help="leave-sources-out folds; 0: in-domain and robustness only")
   parser.add_argument("--out", default="runs/generalization")
   parser.add_argument("--results", default=PATH)
   recipes.add_arguments(parser)

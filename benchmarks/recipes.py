@@ -16,6 +16,8 @@ BASE = ["model.backbone=mobilenet", "model.options.alpha=0.25", "data.image_size
 RECIPES = {
     "rgb": [],
     "rgb_blur_jpeg": ["model.augment.jpeg=[30,100]", "model.augment.blur=[0,3]"],
+    "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
+    "rgb_jpeg": ["model.augment.jpeg=[30,100]"],
     "npr_blur_jpeg": ["model.representation=npr", "model.augment.jpeg=[30,100]",
                       "model.augment.blur=[0,3]"],
     # Aligned by re-encoding only (native-resolution crops): NPR looks for upsampling traces
