@@ -31,7 +31,7 @@ def run_protocols(args) -> dict:
   from keras_detect.protocols import robustness
 
   out = args.out or os.path.join(args.run_dir, "robustness_grid")
-  result = {"run_dir": args.run_dir, "threshold": args.threshold, "target_fpr": args.target_fpr}
+  result = {"run_dir": os.path.relpath(args.run_dir), "threshold": args.threshold, "target_fpr": args.target_fpr}
   for name, protocol in (("robustness", robustness.robustness),
                          ("format_swap", robustness.format_swap)):
     path = os.path.join(out, f"{name}.json")
@@ -55,6 +55,11 @@ def _table(rows: list) -> str:
   return "\n".join(lines)
 
 
+def _seconds(result: dict, protocol: str) -> str:
+  seconds = result[f"{protocol}_seconds"]
+  return f"{seconds:.0f} s" if seconds >= 1 else "not timed (read back from an earlier run)"
+
+
 def section(result: dict) -> str:
   title = "## Robustness of the default detector"
   if not result:
@@ -65,8 +70,8 @@ Regenerate: `python benchmarks/robustness_grid.py {result['run_dir']} --threshol
 {result['threshold']} --target-fpr {result['target_fpr']}`. Machine: 2 CPU cores, no GPU.
 Test split of the run's mix, images as users send them, then each condition; threshold as
 shipped ({result['threshold']}, real-source FPR ≤ {result['target_fpr']} on validation).
-Drops are clean minus perturbed test ROC-AUC. Wall time {result['robustness_seconds']:.0f} s
-(robustness) and {result['format_swap_seconds']:.0f} s (format swap); 0 means read back.
+Drops are clean minus perturbed test ROC-AUC. Wall time: {_seconds(result, 'robustness')}
+(robustness), {_seconds(result, 'format_swap')} (format swap).
 
 {_table(result['robustness'])}
 
