@@ -14,7 +14,8 @@ HEADER = """# Results on the shared data
 
 Every figure here was measured on a 2-core CPU machine without a GPU, with the commands
 stated in each section; runs are CPU-minute budgets, not converged training. Held-out
-sources — not the in-domain score — are what the recipes are chosen by.
+sources — not the in-domain score — are what the recipes are chosen by. Wall times were
+mostly taken while other benchmark runs shared the two cores: read them as upper bounds.
 """
 
 
