@@ -116,6 +116,10 @@ def held_out_table(results: list) -> str:
   return "\n".join(lines)
 
 
+def _joined(results: list, key: str) -> str:
+  return ",".join(dict.fromkeys(str(r[key]) for r in results))
+
+
 def section(results: list) -> str:
   """RESULTS.md's section for these results (the budget read back from their overrides)."""
   if not results:
@@ -123,13 +127,19 @@ def section(results: list) -> str:
             "`python benchmarks/generalization.py --recipes rgb,rgb_blur_jpeg --seeds 0,1`\n")
   first = dict(o.split("=", 1) for o in results[0]["overrides"])
   budget = argparse.Namespace(epochs=first["train.epochs"], steps=first.get("train.steps_per_epoch", 0))
-  names = ",".join(dict.fromkeys(r["recipe"] for r in results))
-  seeds = ",".join(sorted({str(r["seed"]) for r in results}))
   folds = max(len({row["fold"] for row in r["held_out_rows"]}) for r in results)
+  common = f"--mix {first['data.mix']} --epochs {budget.epochs} --steps {budget.steps}"
+  commands = []
+  for fold_count, kind in ((folds, lambda r: r["held_out_rows"]), (0, lambda r: not r["held_out_rows"])):
+    chosen = [r for r in results if "+" not in r["recipe"] and kind(r)]
+    if chosen:
+      commands.append(f"`python benchmarks/generalization.py --recipes {_joined(chosen, 'recipe')} "
+                      f"--seeds {_joined(chosen, 'seed')} {common} --folds {fold_count}`")
+  commands += [f"`python benchmarks/fusion.py --members {r['recipe'].replace('+', ',')} "
+               f"--seed {r['seed']}`" for r in results if "+" in r["recipe"]]
   return f"""## Generalization: recipes by held-out sources
 
-Regenerate: `python benchmarks/generalization.py --recipes {names} --seeds {seeds}
---mix {first["data.mix"]} --epochs {budget.epochs} --steps {budget.steps} --folds {folds}`
+Regenerate: {"; ".join(commands)}
 (finished runs are read back from results/generalization.json). Machine: 2 CPU cores, no GPU.
 Each recipe: {recipes.budget(budget)}. In-domain: the mix's test split. Held-out:
 leave-sources-out, {folds} folds of source families, one model each (AUC of each held-out
