@@ -16,6 +16,10 @@ BASE = ["model.backbone=mobilenet", "model.options.alpha=0.25", "data.image_size
 RECIPES = {
     "rgb": [],
     "rgb_blur_jpeg": ["model.augment.jpeg=[30,100]", "model.augment.blur=[0,3]"],
+    # MobileNet cut after its 6th block (stride 8): early layers, where artefacts still show.
+    "rgb_block6": ["model.backbone=mobilenet_block6"],
+    "npr_block6_blur_jpeg": ["model.backbone=mobilenet_block6", "model.representation=npr",
+                             "model.augment.jpeg=[30,100]", "model.augment.blur=[0,3]"],
     "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
     "rgb_jpeg": ["model.augment.jpeg=[30,100]"],
     "npr_blur_jpeg": ["model.representation=npr", "model.augment.jpeg=[30,100]",
