@@ -36,7 +36,7 @@ def train_and_score(mix: str, args) -> dict:
   overrides = recipes.overrides(args.recipe, args.seed, mix, run_dir, args)
   started = time.time()
   train_lib.train(config_lib.resolve(overrides=overrides), verbose=2)
-  train_seconds = train_time(run_dir)
+  train_seconds = recipes.train_time(run_dir)
   evaluation = evaluate.open_run(run_dir, verbose=False)
   result = evaluate.standard(evaluation)
   overall = result["at_threshold"]["overall"]
@@ -52,12 +52,6 @@ def train_and_score(mix: str, args) -> dict:
           "in_domain": {k: overall.get(k) for k in IN_DOMAIN},
           "test_auc": aucs, "train_seconds": round(train_seconds, 1),
           "total_seconds": round(time.time() - started, 1)}
-
-
-def train_time(run_dir: str) -> float:
-  """Seconds the run trained (history.json), also for a finished run read back."""
-  with open(os.path.join(run_dir, "history.json")) as f:
-    return json.load(f)["seconds_this_session"]
 
 
 def _cell(value) -> str:

@@ -35,7 +35,7 @@ def run_recipe(name, seed, args) -> dict:
   config = config_lib.resolve(overrides=overrides)
   started = time.time()
   train_lib.train(config, verbose=2)
-  train_seconds = time.time() - started
+  train_seconds = recipes.train_time(run_dir)
   evaluation = evaluate.open_run(run_dir, verbose=False)
   overall = evaluate.standard(evaluation)["at_threshold"]["overall"]
   robust = {row["condition"]: row.get("drop_roc_auc")

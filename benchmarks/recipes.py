@@ -2,6 +2,7 @@
 ImageNet file in ../shared/weights, 128 px, 2 head epochs then a few fine-tuning epochs).
 Figures from them are CPU minutes: short budgets, stated with every table."""
 
+import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,3 +54,9 @@ def budget(args) -> str:
   return (f"MobileNet α 0.25 from the ImageNet weight file, 128 px, 2 head epochs then "
           f"{args.epochs} fine-tuning epochs of {args.steps or 'one pass of'} steps "
           "(batch 64) — CPU minutes, not converged runs")
+
+
+def train_time(run_dir: str) -> float:
+  """Seconds the run trained (history.json), also for a finished run read back."""
+  with open(os.path.join(run_dir, "history.json")) as f:
+    return json.load(f)["seconds_this_session"]
