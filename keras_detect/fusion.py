@@ -16,6 +16,7 @@ heads, else `binary`.
 
 import copy
 import os
+import shutil
 
 import keras
 
@@ -37,6 +38,8 @@ def fuse(run_dirs: list, out_dir: str, overwrite: bool = False) -> str:
   members = [_member(run_dir) for run_dir in run_dirs]
   config = _fused_config(members, out_dir)
   model = fused_model(members, config.model.task)
+  if os.path.exists(os.path.join(out_dir, inference.PARAMS)):
+    shutil.rmtree(out_dir)  # --overwrite: no calibration or metrics of the old run stay
   os.makedirs(out_dir, exist_ok=True)
   files.write_text(os.path.join(out_dir, inference.PARAMS), config_lib.to_yaml(config))
   files.write_json(os.path.join(out_dir, FUSION), {

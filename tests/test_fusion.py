@@ -117,5 +117,7 @@ def test_the_command_fuses_and_refuses_to_overwrite_without_asking(members, tmp_
   assert inference.read_card(out).chosen_on.endswith("/validation")
   assert cli.main(["fuse", *members, "--out", out]) == 2
   assert "--overwrite" in capsys.readouterr().err
+  assert cli.main(["fuse", *members, "--out", out, "--overwrite"]) == 0
+  assert not os.path.exists(os.path.join(out, inference.CALIBRATION))  # evaluated afresh
   assert cli.main(["fuse", members[0], "--out", out, "--overwrite"]) == 2
   assert "at least two" in capsys.readouterr().err
