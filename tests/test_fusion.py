@@ -22,11 +22,11 @@ def logit(p):
 
 
 def shift_binary_output(run_dir, bias):
-  """Moves an untrained member's logits away from 0 (its scores would all be near 0.5)."""
+  """Moves an untrained member's logits to about `bias` (its scores would all be near 0.5)."""
   path = os.path.join(run_dir, inference.BEST)
   model = detector.load_model(path)
   kernel, _ = model.get_layer(detector.BINARY).get_weights()
-  model.get_layer(detector.BINARY).set_weights([kernel * 50, np.array([bias], "float32")])
+  model.get_layer(detector.BINARY).set_weights([kernel, np.array([bias], "float32")])
   model.save(path)
   return run_dir
 
@@ -37,7 +37,7 @@ def members(tmp_path_factory, tiny_mix):
   npr = write_run_dir(tmp_path_factory.mktemp("npr"), tiny_mix, backbone="cnn_pixel",
                       representation="npr", temperature=0.8, seed=2)
   shift_binary_output(rgb, 2.0)
-  shift_binary_output(npr, -0.5)
+  shift_binary_output(npr, -2.0)
   return rgb, npr
 
 
