@@ -54,33 +54,26 @@ def train_and_score(mix: str, args) -> dict:
           "total_seconds": round(time.time() - started, 1)}
 
 
-def _cell(value) -> str:
-  if value is None:
-    return ""
-  return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
 def section(results: list) -> str:
   title = "## Cross-mix: one detector per mix, tested on every mix"
   if not results:
     return f"{title}\n\nNot run yet: `python benchmarks/cross_mix.py`\n"
-  first = dict(o.split("=", 1) for o in results[0]["overrides"])
-  budget = argparse.Namespace(epochs=first["train.epochs"], steps=first.get("train.steps_per_epoch", 0))
+  budget = recipes.settings(results[0])
   mixes = [r["mix"] for r in results]
   recipe = os.path.basename(results[0]["run_dir"]).split("-")[1]
   cross = ["| trained on ↓ / tested on → | " + " | ".join(mixes) + " |",
            "|---|" + "---|" * len(mixes)]
   for r in results:
     cross.append(f"| {r['mix']} | " + " | ".join(
-        (f"**{_cell(r['test_auc'].get(m))}**" if m == r["mix"] else _cell(r["test_auc"].get(m)))
+        (f"**{recipes.cell(r['test_auc'].get(m))}**" if m == r["mix"] else recipes.cell(r["test_auc"].get(m)))
         for m in mixes) + " |")
   own = ["| mix | " + " | ".join(IN_DOMAIN) + " | train s |", "|---|" + "---|" * (len(IN_DOMAIN) + 1)]
   for r in results:
-    own.append(f"| {r['mix']} | " + " | ".join(_cell(r["in_domain"].get(k)) for k in IN_DOMAIN)
+    own.append(f"| {r['mix']} | " + " | ".join(recipes.cell(r["in_domain"].get(k)) for k in IN_DOMAIN)
                + f" | {r['train_seconds']:.0f} |")
   return f"""{title}
 
-Regenerate: `python benchmarks/cross_mix.py --recipe {recipe} --seed {first["train.seed"]}
+Regenerate: `python benchmarks/cross_mix.py --recipe {recipe} --seed {budget.seed}
 --epochs {budget.epochs} --steps {budget.steps}` (finished mixes are read back from
 results/cross_mix.json). Machine: 2 CPU cores, no GPU. Each detector: recipe `{recipe}`,
 {recipes.budget(budget)}. Test images unaligned (as users send them).
@@ -98,7 +91,7 @@ Targets: ROC-AUC ≥ 0.995 and accuracy ≥ 0.98 on each test split.
 
 
 def load(path: str = PATH) -> list:
-  return json.load(open(path)) if os.path.isfile(path) else []
+  return recipes.load(path, [])
 
 
 def main():

@@ -62,15 +62,9 @@ def table(results: list) -> str:
     cells = [r["recipe"], r["seed"], r["in_domain_auc"], r["mean_held_out_auc"],
              r["worst_held_out_auc"], r["worst_real_fpr"], d.get("jpeg_75"),
              d.get("resize_x0.5"), d.get("blur_sigma2"), r["train_seconds"], r["model_mb"]]
-    lines.append("| " + " | ".join(_cell(c) for c in cells[:-2])
+    lines.append("| " + " | ".join(recipes.cell(c, "—") for c in cells[:-2])
                  + f" | {cells[-2]:.0f} | {cells[-1]:.1f} |")
   return "\n".join(lines)
-
-
-def _cell(value) -> str:
-  if value is None:
-    return "—"
-  return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 SUMMARY = [("in-domain AUC", lambda r: r["in_domain_auc"]),
@@ -125,10 +119,9 @@ def section(results: list) -> str:
   if not results:
     return ("## Generalization: recipes by held-out sources\n\nNot run yet: "
             "`python benchmarks/generalization.py --recipes rgb,rgb_blur_jpeg --seeds 0,1`\n")
-  first = dict(o.split("=", 1) for o in results[0]["overrides"])
-  budget = argparse.Namespace(epochs=first["train.epochs"], steps=first.get("train.steps_per_epoch", 0))
+  budget = recipes.settings(results[0])
   folds = max(len({row["fold"] for row in r["held_out_rows"]}) for r in results)
-  common = f"--mix {first['data.mix']} --epochs {budget.epochs} --steps {budget.steps}"
+  common = f"--mix {budget.mix} --epochs {budget.epochs} --steps {budget.steps}"
   commands = []
   for fold_count, kind in ((folds, lambda r: r["held_out_rows"]), (0, lambda r: not r["held_out_rows"])):
     chosen = [r for r in results if "+" not in r["recipe"] and kind(r)]
@@ -164,7 +157,7 @@ PATH = os.path.join(recipes.RESULTS, "generalization.json")
 
 
 def load(path: str = PATH) -> list:
-  return json.load(open(path)) if os.path.isfile(path) else []
+  return recipes.load(path, [])
 
 
 def save(results: list, path: str = PATH) -> None:

@@ -2,6 +2,7 @@
 ImageNet file in ../shared/weights, 128 px, 2 head epochs then a few fine-tuning epochs).
 Figures from them are CPU minutes: short budgets, stated with every table."""
 
+import argparse
 import json
 import os
 
@@ -50,10 +51,33 @@ def overrides(recipe: str, seed: int, mix: str, run_dir: str, args) -> list:
   return result
 
 
+def settings(result: dict) -> argparse.Namespace:
+  """The budget and mix a benchmark row was trained with, read back from its overrides."""
+  values = dict(o.split("=", 1) for o in result["overrides"])
+  return argparse.Namespace(epochs=values["train.epochs"], mix=values["data.mix"],
+                            steps=values.get("train.steps_per_epoch", 0),
+                            seed=values["train.seed"])
+
+
 def budget(args) -> str:
   return (f"MobileNet α 0.25 from the ImageNet weight file, 128 px, 2 head epochs then "
           f"{args.epochs} fine-tuning epochs of {args.steps or 'one pass of'} steps "
           "(batch 64) — CPU minutes, not converged runs")
+
+
+def cell(value, missing: str = "") -> str:
+  """A table cell: floats to 3 decimals, None as `missing`."""
+  if value is None:
+    return missing
+  return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def load(path: str, empty):
+  """A results JSON, or `empty` when it has not been written yet."""
+  if not os.path.isfile(path):
+    return empty
+  with open(path) as f:
+    return json.load(f)
 
 
 def train_time(run_dir: str) -> float:

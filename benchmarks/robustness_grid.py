@@ -82,7 +82,7 @@ Drops are clean minus perturbed test ROC-AUC. Wall time: {_seconds(result, 'robu
 
 
 def load(path: str = PATH) -> dict:
-  return json.load(open(path)) if os.path.isfile(path) else {}
+  return recipes.load(path, {})
 
 
 def main():
