@@ -47,12 +47,11 @@ def fuse(run_dirs: list, out_dir: str, overwrite: bool = False) -> str:
       "members": [{"run_dir": os.path.abspath(m["run_dir"]),
                    "backbone": m["config"].model.backbone,
                    "representation": m["config"].model.representation,
-                   "temperature": m["temperature"],
-                   "attribution_temperature": m["attribution_temperature"]}
+                   "temperature": m["card"].temperature,
+                   "attribution_temperature": m["card"].attribution_temperature}
                   for m in members]})
-  staging = os.path.join(out_dir, f".tmp-{inference.BEST}")
-  model.save(staging)
-  os.replace(staging, os.path.join(out_dir, inference.BEST))
+  with files.atomic_write(os.path.join(out_dir, inference.BEST)) as temp:
+    model.save(temp)
   return out_dir
 
 
@@ -67,12 +66,12 @@ def fused_model(members: list, task: str) -> keras.Model:
     result = nested(image)
     outputs.append(result if isinstance(result, dict) else {detector.BINARY: result})
   fused = {detector.BINARY: layers.LogitMean(
-      [m["temperature"] for m in members], "binary", name=detector.BINARY)(
+      [m["card"].temperature for m in members], "binary", name=detector.BINARY)(
           [o[detector.BINARY] for o in outputs])}
   if task == "binary":
     return keras.Model(image, fused[detector.BINARY], name="fusion")
   fused[detector.ATTRIBUTION] = layers.LogitMean(
-      [m["attribution_temperature"] for m in members], "softmax", name=detector.ATTRIBUTION)(
+      [m["card"].attribution_temperature for m in members], "softmax", name=detector.ATTRIBUTION)(
           [o[detector.ATTRIBUTION] for o in outputs])
   return keras.Model(image, fused, name="fusion")
 
@@ -82,8 +81,7 @@ def _member(run_dir: str) -> dict:
   if card.task not in TASKS:
     raise UserError(f"{run_dir} is a '{card.task}' model: fusion takes runs with a binary "
                     f"head (task {' or '.join(TASKS)}).")
-  return {"run_dir": run_dir, "card": card, "temperature": card.temperature,
-          "attribution_temperature": card.attribution_temperature,
+  return {"run_dir": run_dir, "card": card,
           "config": config_lib.load(os.path.join(run_dir, inference.PARAMS)),
           "model": detector.load_model(os.path.join(run_dir, inference.BEST), compile=False)}
 
