@@ -26,6 +26,7 @@ def write(path: str = os.path.join(HERE, "RESULTS.md")) -> str:
 
   sections = [HEADER, generalization.section(generalization.load()),
               cross_mix.section(cross_mix.load()),
+              cross_mix.long_section(cross_mix.load(cross_mix.LONG_PATH)),
               robustness_grid.section(robustness_grid.load())]
   with open(path, "w") as f:
     f.write("\n".join(sections))
