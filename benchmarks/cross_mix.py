@@ -36,7 +36,10 @@ LONG_PATH = os.path.join(recipes.RESULTS, "in_domain_long.json")
 
 
 def _run_name(mix: str, args) -> str:
-  return f"{mix}-{args.recipe}-seed{args.seed}"
+  """The all_shared name matches the generalization benchmark's run, so that run is reused;
+  in-domain-only runs name their budget, so a longer one never resumes a shorter one."""
+  budget = f"-ep{args.epochs}" if args.in_domain_only else ""
+  return f"{mix}-{args.recipe}-seed{args.seed}{budget}"
 
 
 def train_and_score(mix: str, args) -> dict:
