@@ -8,11 +8,12 @@ and its section of RESULTS.md.
 With --in-domain-only each mix is tested on its own split alone, for the longer-budget
 in-domain table (results/in_domain_long.json):
 
-    python benchmarks/cross_mix.py --in-domain-only --epochs 10 --out runs/in_domain_long \
+    python benchmarks/cross_mix.py --in-domain-only --recipe rgb --epochs 10 --out runs/in_domain_long \
         --results benchmarks/results/in_domain_long.json --mixes photo_sd,modern
 
 A mix's run folder is reused when it holds a finished run of the same settings (the
-generalization benchmark's all_shared run is one).
+generalization benchmark's all_shared run is one); rows already in the results JSON are
+read back, not retrained.
 """
 
 import argparse
@@ -86,11 +87,12 @@ def _in_domain_table(results: list, with_budget: bool = False) -> str:
   return "\n".join(rows)
 
 
-def _command(results: list, extra: str = "") -> str:
+def _command(results: list) -> tuple:
+  """The command that made these rows, their recipe and their budget."""
   budget = recipes.settings(results[0])
   recipe = os.path.basename(results[0]["run_dir"]).split("-")[1]
   return (f"`python benchmarks/cross_mix.py --recipe {recipe} --seed {budget.seed} "
-          f"--epochs {budget.epochs} --steps {budget.steps}{extra}`"), recipe, budget
+          f"--epochs {budget.epochs} --steps {budget.steps}`"), recipe, budget
 
 
 def section(results: list) -> str:
@@ -166,8 +168,7 @@ def main():
   os.makedirs(recipes.RESULTS, exist_ok=True)
   results = load(args.results)
   for mix in args.mixes:
-    if any(r["mix"] == mix and _row_budget(r)[:2] == (args.recipe, str(args.epochs))
-           for r in results):
+    if any(os.path.basename(r["run_dir"]) == _run_name(mix, args) for r in results):
       continue
     results.append(train_and_score(mix, args))
     with open(args.results, "w") as f:
