@@ -25,6 +25,7 @@ RECIPES = {
     # The rgb recipe trained for 10 fine-tuning epochs instead of the benchmark budget's few:
     # does more training help on held-out sources, or only in-domain?
     "rgb_ft10": ["train.epochs=10"],
+    "highpass": ["model.representation=highpass"],  # fixed SRM residual filters, no augmentation
     "rgb_224": ["data.image_size=224"],  # MobileNet's own input size: more of each image's pixels
     "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
     "rgb_jpeg": ["model.augment.jpeg=[30,100]"],
