@@ -68,12 +68,14 @@ def train_and_score(mix: str, args) -> dict:
           "total_seconds": round(time.time() - started, 1)}
 
 
+def _recipe(result: dict) -> str:
+  return os.path.basename(result["run_dir"]).split("-")[1]
+
+
 def _row_budget(result: dict) -> tuple:
-  """(recipe, fine-tuning epochs, input size) a row was trained with: a recipe's own
-  overrides come last in its list, so they win."""
-  values = dict(o.split("=", 1) for o in result["overrides"])
-  recipe = os.path.basename(result["run_dir"]).split("-")[1]
-  return recipe, values["train.epochs"], values["data.image_size"]
+  """(recipe, fine-tuning epochs, input size) a row was trained with."""
+  budget = recipes.settings(result)
+  return _recipe(result), budget.epochs, budget.image_size
 
 
 def _in_domain_table(results: list, with_budget: bool = False) -> str:
@@ -90,7 +92,7 @@ def _in_domain_table(results: list, with_budget: bool = False) -> str:
 def _command(results: list) -> tuple:
   """The command that made these rows, their recipe and their budget."""
   budget = recipes.settings(results[0])
-  recipe = os.path.basename(results[0]["run_dir"]).split("-")[1]
+  recipe = _recipe(results[0])
   return (f"`python benchmarks/cross_mix.py --recipe {recipe} --seed {budget.seed} "
           f"--epochs {budget.epochs} --steps {budget.steps}`"), recipe, budget
 
@@ -129,9 +131,11 @@ def long_section(results: list) -> str:
   title = "## In-domain at longer budgets"
   if not results:
     return f"{title}\n\nNot run yet: `python benchmarks/cross_mix.py --in-domain-only --epochs 10 ...`\n"
+  groups = {}  # (recipe, epochs) → its rows, in the order they were run
+  for r in results:
+    groups.setdefault(_row_budget(r)[:2], []).append(r)
   commands = []
-  for recipe, epochs in dict.fromkeys(_row_budget(r)[:2] for r in results):
-    rows = [r for r in results if _row_budget(r)[:2] == (recipe, epochs)]
+  for (recipe, _), rows in groups.items():
     settings = recipes.settings(rows[0])
     commands.append(
         f"`python benchmarks/cross_mix.py --in-domain-only --recipe {recipe} --seed {settings.seed} "

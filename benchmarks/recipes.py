@@ -57,11 +57,12 @@ def overrides(recipe: str, seed: int, mix: str, run_dir: str, args) -> list:
 
 
 def settings(result: dict) -> argparse.Namespace:
-  """The budget and mix a benchmark row was trained with, read back from its overrides."""
+  """The budget and mix a benchmark row was trained with, read back from its overrides (a
+  recipe's own overrides come last, so they win)."""
   values = dict(o.split("=", 1) for o in result["overrides"])
   return argparse.Namespace(epochs=values["train.epochs"], mix=values["data.mix"],
                             steps=values.get("train.steps_per_epoch", 0),
-                            seed=values["train.seed"])
+                            seed=values["train.seed"], image_size=values["data.image_size"])
 
 
 def budget(args) -> str:
