@@ -30,6 +30,7 @@ BEST = "best.keras"
 CALIBRATION = "calibration.json"
 PARAMS = "params.yaml"
 CARD = "model_card.json"
+FUSED_PREFIX = "fusion of "  # a fused run's backbone: its members' backbones and inputs
 KERAS_MODEL = "detector.keras"  # the Keras model beside an exported SavedModel (assets/)
 LABELS = ("real", "synthetic")
 UNCERTAIN = "uncertain"
@@ -111,7 +112,12 @@ def _backbone(run_dir: str, config) -> str:
   if not os.path.isfile(fusion):
     return config.model.backbone
   members = _read_json(fusion, "")["members"]
-  return "fusion of " + " + ".join(f"{m['backbone']}/{m['representation']}" for m in members)
+  return FUSED_PREFIX + " + ".join(f"{m['backbone']}/{m['representation']}" for m in members)
+
+
+def is_fused(backbone: str) -> bool:
+  """Whether a card's backbone names a fused run's members rather than one registry entry."""
+  return backbone.startswith(FUSED_PREFIX)
 
 
 def calibrated_outputs(raw, card: ModelCard) -> dict:

@@ -316,6 +316,9 @@ class LogitMean(keras.layers.Layer):
       raise ValueError(f"kind must be one of {self.KINDS}, got {kind!r}")
     self.temperatures = [float(t) for t in temperatures]
     self.kind = kind
+    # An attribute, as Dense's, so that tf-keras-vis' ReplaceToLinear turns the output into
+    # the mean logit that explanations read.
+    self.activation = tf.sigmoid if kind == "binary" else tf.nn.softmax
 
   def call(self, probabilities):
     logits = []
@@ -323,8 +326,7 @@ class LogitMean(keras.layers.Layer):
       p = tf.clip_by_value(tf.cast(p, tf.float32), 1e-7, 1 - 1e-7)
       logit = tf.math.log(p) - tf.math.log1p(-p) if self.kind == "binary" else tf.math.log(p)
       logits.append(logit / temperature)
-    mean = tf.add_n(logits) / len(logits)
-    return tf.sigmoid(mean) if self.kind == "binary" else tf.nn.softmax(mean)
+    return self.activation(tf.add_n(logits) / len(logits))
 
   def compute_output_shape(self, input_shape):
     return input_shape[0]

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_detect import cli, detector, export_lib, fusion, inference
+from keras_detect import cli, detector, explain, export_lib, fusion, inference
 from keras_detect.errors import UserError
+from keras_detect.explain import targets
 from run_dirs import SIZE, write_run_dir
 
 GENERATORS = ["gan_a", "gan_b"]
@@ -121,3 +122,32 @@ def test_the_command_fuses_and_refuses_to_overwrite_without_asking(members, tmp_
   assert not os.path.exists(os.path.join(out, inference.CALIBRATION))  # evaluated afresh
   assert cli.main(["fuse", members[0], "--out", out, "--overwrite"]) == 2
   assert "at least two" in capsys.readouterr().err
+
+
+def calibrated_fused(fused):
+  if not os.path.isfile(os.path.join(fused, inference.CALIBRATION)):
+    with open(os.path.join(fused, inference.CALIBRATION), "w") as f:
+      json.dump({"threshold": 0.4, "temperature": 1.0}, f)
+  return inference.load_detector(fused)
+
+
+def test_explanations_of_a_fused_run_read_the_mean_of_the_members_logits(members, fused):
+  x = pixels(seed=5, n=2)
+  rgb, npr = (member_probability(m, x) for m in members)
+  mean_logit = (logit(rgb) / 1.7 + logit(npr) / 0.8) / 2
+  fused_detector = calibrated_fused(fused)
+  view = targets.logit_model(fused_detector.keras_model, fused_detector.card.task)
+  np.testing.assert_allclose(view([x], training=False).numpy()[:, 1], mean_logit / 2, atol=1e-4)
+  for method in ("saliency", "lime"):
+    heatmap = explain.explain_crop(fused_detector.keras_model, fused_detector.card, x[0],
+                                   method, samples=20)
+    assert heatmap.shape == (SIZE, SIZE) and np.ptp(heatmap) > 0
+
+
+def test_cams_and_the_sanity_check_of_a_fused_run_say_to_explain_a_member(fused, tmp_path, capsys):
+  calibrated_fused(fused)
+  image = str(tmp_path / "image.png")
+  keras.utils.save_img(image, pixels(seed=6, n=1)[0])
+  for flags in (["--methods", "gradcam"], ["--methods", "saliency", "--sanity"]):
+    assert cli.main(["explain", fused, image, "--out", str(tmp_path / "out"), *flags]) == 2
+    assert "member's run" in capsys.readouterr().err

@@ -13,7 +13,8 @@ import keras
 import numpy as np
 from scipy import stats
 
-from keras_detect import backbones, detector, explain
+from keras_detect import backbones, detector, explain, inference
+from keras_detect.errors import UserError
 from keras_detect.explain import targets
 
 SANITY_RHO = 0.5  # mean |ρ| above this: the maps barely changed
@@ -77,6 +78,9 @@ def randomized_copy(model, backbone: str, seed: int = 0):
 
 def top_layers(model, backbone: str) -> list:
   """Layers with weights from the top stage's first layer to the output (head included)."""
+  if inference.is_fused(backbone):
+    raise UserError(f"The sanity check re-initialises one backbone's top stage, and a fused "
+                    f"detector ({backbone}) has one per member: run it on a member's run.")
   prefix = backbones.get(backbone).top_stage_prefix
   names, in_top = [], False
   for layer in model.layers:

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 from tf_keras_vis.utils.model_modifiers import ReplaceToLinear
 
-from keras_detect import backbones, detector
+from keras_detect import backbones, detector, inference
 from keras_detect.errors import UserError
 
 SYNTHETIC = 1  # the synthetic logit of a binary detector's [-z/2, z/2] view
@@ -46,9 +46,13 @@ def target_for(model: keras.Model, card, crop: np.ndarray, index: int | None = N
     index = SYNTHETIC if card.task != detector.ATTRIBUTION else int(
         np.argmax(view([crop[None]], training=False)[0]))
   names = ("real", "synthetic") if card.task != detector.ATTRIBUTION else card.class_names
-  entry = backbones.get(card.backbone)
-  return Target(view, index, str(names[index]), entry.last_conv_layer, card.backbone, model,
-                card.task)
+  return Target(view, index, str(names[index]), _last_conv_layer(card.backbone),
+                card.backbone, model, card.task)
+
+
+def _last_conv_layer(backbone: str) -> str | None:
+  # A fused model holds one feature map per member, inside nested models: no single layer.
+  return None if inference.is_fused(backbone) else backbones.get(backbone).last_conv_layer
 
 
 def logit_model(model: keras.Model, task: str, variant: str = "linear",
@@ -73,6 +77,10 @@ def conv_layer(target: Target, method: str) -> str:
   """The layer a CAM method reads; a UserError where the backbone has no spatial map."""
   layer = target.conv_layer
   found = layer and any(l.name == layer for l in target.model.layers)
+  if inference.is_fused(target.backbone):
+    raise UserError(f"{method} needs one convolutional feature map, and a fused detector "
+                    f"({target.backbone}) has one per member: explain a member's run with "
+                    f"{method}, or this one with saliency, smoothgrad or lime.")
   if not found or len(target.model.get_layer(layer).output.shape) != 4:
     raise UserError(f"{method} needs a convolutional feature map, and {target.backbone} has "
                     "none (its registry entry names no last_conv_layer, or the model lacks "
