@@ -110,8 +110,15 @@ def held_out_table(results: list) -> str:
   return "\n".join(lines)
 
 
-def _joined(results: list, key: str) -> str:
-  return ",".join(dict.fromkeys(str(r[key]) for r in results))
+def _recipes_by_seeds(results: list) -> dict:
+  """"0,1" → the recipes run with exactly those seeds, so each command trains what it says."""
+  seeds = {}
+  for r in results:
+    seeds.setdefault(r["recipe"], []).append(str(r["seed"]))
+  groups = {}
+  for name, recipe_seeds in seeds.items():
+    groups.setdefault(",".join(recipe_seeds), []).append(name)
+  return groups
 
 
 def section(results: list) -> str:
@@ -125,9 +132,9 @@ def section(results: list) -> str:
   commands = []
   for fold_count, kind in ((folds, lambda r: r["held_out_rows"]), (0, lambda r: not r["held_out_rows"])):
     chosen = [r for r in results if "+" not in r["recipe"] and kind(r)]
-    if chosen:
-      commands.append(f"`python benchmarks/generalization.py --recipes {_joined(chosen, 'recipe')} "
-                      f"--seeds {_joined(chosen, 'seed')} {common} --folds {fold_count}`")
+    for seeds, names in _recipes_by_seeds(chosen).items():
+      commands.append(f"`python benchmarks/generalization.py --recipes {','.join(names)} "
+                      f"--seeds {seeds} {common} --folds {fold_count}`")
   commands += [f"`python benchmarks/fusion.py --members {r['recipe'].replace('+', ',')} "
                f"--seed {r['seed']}`" for r in results if "+" in r["recipe"]]
   return f"""## Generalization: recipes by held-out sources

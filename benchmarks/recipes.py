@@ -26,6 +26,13 @@ RECIPES = {
     # does more training help on held-out sources, or only in-domain?
     "rgb_ft10": ["train.epochs=10"],
     "highpass": ["model.representation=highpass"],  # fixed SRM residual filters, no augmentation
+    "dct": ["model.representation=dct"],  # log-magnitude 2-D DCT of each channel
+    # AIDE's patch scoring: the highest- and lowest-frequency 32 px patches, each through the
+    # truncated MobileNet (the one truncation whose ImageNet weights ../shared holds), pooled.
+    "patches_block6": ["model.representation=patches", "model.backbone=mobilenet_block6"],
+    # The rgb recipe with each source's share of its class ∝ √size: do the small sources
+    # (coco_real's 72 photos, the modern generators) then teach more?
+    "rgb_sqrt": ["data.mix=all_shared_sqrt"],
     "rgb_224": ["data.image_size=224"],  # MobileNet's own input size: more of each image's pixels
     "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
     "rgb_jpeg": ["model.augment.jpeg=[30,100]"],

@@ -28,6 +28,7 @@ from tfds_builders.base import BadSource, MissingManualDir
 MIX_DIR = Path(__file__).resolve().parent / "mixes"
 REAL = "real"
 SHUFFLE_BUFFER = 256
+SOURCE_SHARES = {"size": 1.0, "sqrt": 0.5}  # mix.source_share → exponent of a source's size
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Mix:
   sources: tuple
   balance: str = "classes"  # classes: equal class shares in training batches | none
   align: Optional[AlignSpec] = None
+  source_share: str = "size"  # a source's share of its class: ∝ size | ∝ sqrt(size)
   description: str = ""
 
 
@@ -79,9 +81,13 @@ def load_mix(name_or_path: str) -> Mix:
   if not sources:
     raise UserError(f"{path}: the mix lists no sources")
   align = values.get("align")
+  share = values.get("source_share", "size")
+  if share not in SOURCE_SHARES:
+    raise UserError(f"{path}: source_share must be one of {', '.join(SOURCE_SHARES)}, "
+                    f"not {share!r}")
   return Mix(name=path.stem, sources=tuple(sources), balance=values.get("balance", "classes"),
              align=AlignSpec.from_dict(align, str(path)) if align else None,
-             description=values.get("description", ""))
+             description=values.get("description", ""), source_share=share)
 
 
 def _mix_path(name_or_path: str) -> Path:
@@ -97,7 +103,7 @@ def _mix_path(name_or_path: str) -> Path:
 def _mix_values(path: Path, seen: tuple) -> dict:
   """The file's keys over those of its `base:` mix (a shipped name or a path), if any."""
   values = yaml.safe_load(path.read_text()) or {}
-  unknown = set(values) - {"description", "sources", "balance", "align", "base"}
+  unknown = set(values) - {"description", "sources", "balance", "align", "base", "source_share"}
   if unknown:
     raise UserError(f"{path}: unknown keys {sorted(unknown)}")
   if "base" not in values:
@@ -134,11 +140,12 @@ def eval_short_side(data_config, mix: Mix) -> float:
 
 
 def write_mix(mix: Mix, sources: list, path: str, description: str) -> str:
-  """A mix file with `sources` and the rest of `mix` (balance, align); returns its path."""
+  """A mix file with `sources` and the rest of `mix` (balance, shares, align); returns its
+  path."""
   values = {"description": description,
             "sources": [{k: v for k, v in dataclasses.asdict(s).items() if v is not None}
                         for s in sources],
-            "balance": mix.balance}
+            "balance": mix.balance, "source_share": mix.source_share}
   if mix.align is not None:
     values["align"] = mix.align.to_dict()
   return files.write_text(path, yaml.safe_dump(values, sort_keys=False))
@@ -274,8 +281,10 @@ def to_supervised(ds: tf.data.Dataset, task: str, class_names: list) -> tf.data.
 
 
 def _balanced(mix: Mix, parts: dict, counts: Census, split: str, seed: int) -> tf.data.Dataset:
-  """Endless stream: classes in equal shares, sources within a class by weight × size."""
+  """Endless stream: classes in equal shares, sources within a class by weight × size (or
+  × √size, mix.source_share: small sources drawn more often, large ones less)."""
   weights = {e.name: e.weight for e in mix.sources}
+  exponent = SOURCE_SHARES[mix.source_share]
   by_class = {}
   for offset, (name, (ds, n)) in enumerate(sorted(parts.items())):
     labels = Counter()
@@ -285,7 +294,7 @@ def _balanced(mix: Mix, parts: dict, counts: Census, split: str, seed: int) -> t
     for label, k in labels.items():  # only labels present: an empty stream never ends
       labelled = ds.filter(lambda x, label=label: x["label"] == label)
       stream = labelled.repeat().shuffle(SHUFFLE_BUFFER, seed=seed + offset)
-      by_class.setdefault(label, []).append((stream, weights[name] * n * k / total))
+      by_class.setdefault(label, []).append((stream, weights[name] * (n * k / total) ** exponent))
   class_streams, class_sizes = [], []
   for label, streams in sorted(by_class.items()):
     total = sum(w for _, w in streams)

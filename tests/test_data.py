@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_detect import data, preprocessing
@@ -119,3 +120,32 @@ def test_shared_sources_have_no_content_or_group_across_splits(name, tmp_path_fa
       group = x["group"].decode()
       assert owner_of_group.setdefault(group, split) == split, f"group {group} straddles splits"
   assert len(Counter(owner_of_group.values())) >= 2
+
+
+def source_fractions(source_share: str, draws: int = 3000) -> Counter:
+  """The real side of a training stream over a large and a small real source."""
+  sizes = {"big_real": (0, 100), "small_real": (0, 4), "fake": (1, 50)}
+  parts, counts = {}, data.Census()
+  for name, (label, n) in sizes.items():
+    parts[name] = (tf.data.Dataset.from_tensors({"label": label, "source": name}).repeat(n), n)
+    counts.counts[(name, "train")] = Counter({(label, "" if label == 0 else "gan"): n})
+  mix = data.Mix("shares", tuple(data.SourceEntry(name) for name in sizes),
+                 source_share=source_share)
+  stream = data._balanced(mix, parts, counts, "train", seed=0).take(draws)
+  drawn = Counter(x["source"].decode() for x in stream.as_numpy_iterator() if x["label"] == 0)
+  total = sum(drawn.values())
+  return Counter({name: k / total for name, k in drawn.items()})
+
+
+def test_sqrt_source_shares_draw_a_small_source_more_often_than_its_size():
+  assert source_fractions("size")["small_real"] == pytest.approx(4 / 104, abs=0.02)
+  assert source_fractions("sqrt")["small_real"] == pytest.approx(2 / 12, abs=0.03)
+  assert data.load_mix("all_shared_sqrt").source_share == "sqrt"
+  assert data.load_mix("all_shared").source_share == "size"
+
+
+def test_an_unknown_source_share_is_a_user_error(tmp_path):
+  path = tmp_path / "mix.yaml"
+  path.write_text("base: all_shared\nsource_share: equal\n")
+  with pytest.raises(UserError, match="source_share must be one of size, sqrt"):
+    data.load_mix(str(path))
