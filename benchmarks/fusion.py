@@ -1,10 +1,12 @@
-"""Score fusion judged like a recipe: two finished recipe runs of the generalization benchmark
-(same mix, same seed) fused into one detector (keras_detect.fusion), then the same
-in-domain, robustness and leave-sources-out figures, each fold's fused model made from the
-two members' own fold models (nothing is trained). Adds a row `A+B` to
-benchmarks/results/generalization.json and rewrites RESULTS.md.
+"""Score fusion judged like a recipe: finished recipe runs of the generalization benchmark
+(same mix) fused into one detector (keras_detect.fusion), then the same in-domain,
+robustness and leave-sources-out figures, each fold's fused model made from the members' own
+fold models (nothing is trained). Adds a row `A+B` to benchmarks/results/generalization.json
+and rewrites RESULTS.md. A member is a recipe (at --seed) or `recipe@seed`, so one recipe
+trained with two seeds makes a seed ensemble:
 
     python benchmarks/fusion.py --members rgb,npr_blur_jpeg --seed 0
+    python benchmarks/fusion.py --members rgb@0,rgb@1
 """
 
 import argparse
@@ -41,14 +43,32 @@ def fold_fuser(member_dirs: list):
   return fuse_fold
 
 
-def fuse_recipes(names: list, seed: int, results: list, out: str) -> dict:
+def parse_members(text: str, seed: int) -> list:
+  """`rgb,npr@1` → [("rgb", seed), ("npr", 1)]."""
+  members = []
+  for token in text.split(","):
+    name, _, member_seed = token.partition("@")
+    members.append((name, int(member_seed) if member_seed else seed))
+  return members
+
+
+def fused_name(members: list) -> tuple:
+  """The row's recipe and seed: `A+B` at their one seed, or `A@0+A@1` at the first seed."""
+  seeds = [seed for _, seed in members]
+  if len(set(seeds)) == 1:
+    return "+".join(name for name, _ in members), seeds[0]
+  return "+".join(f"{name}@{seed}" for name, seed in members), seeds[0]
+
+
+def fuse_recipes(members: list, results: list, out: str) -> dict:
   from keras_detect import evaluate, fusion
   from keras_detect.protocols import robustness, sources_out
 
-  runs = [next(r for r in results if (r["recipe"], r["seed"]) == (name, seed)) for name in names]
+  runs = [next(r for r in results if (r["recipe"], r["seed"]) == member) for member in members]
   member_dirs = [r["run_dir"] for r in runs]
   mix = os.path.basename(member_dirs[0]).split("-")[0]
-  run_dir = os.path.join(out, f"{mix}-{'+'.join(names)}-seed{seed}")
+  name, seed = fused_name(members)
+  run_dir = os.path.join(out, f"{mix}-{name}-seed{seed}")
   started = time.time()
   fusion.fuse(member_dirs, run_dir, overwrite=True)
   evaluation = evaluate.open_run(run_dir, verbose=False)
@@ -57,7 +77,7 @@ def fuse_recipes(names: list, seed: int, results: list, out: str) -> dict:
       evaluation, conditions=generalization.CONDITIONS)}
   held_out = sources_out.leave_sources_out(evaluation, folds=len(
       {row["fold"] for row in runs[0]["held_out_rows"]}), train_fn=fold_fuser(member_dirs))
-  return {"recipe": "+".join(names), "seed": seed, "run_dir": run_dir,
+  return {"recipe": name, "seed": seed, "run_dir": run_dir,
           "overrides": runs[0]["overrides"], "members": member_dirs,
           "in_domain_auc": overall["roc_auc"], "in_domain_accuracy": overall["accuracy"],
           "robustness_drop_auc": robust, **held_out["summary"],
@@ -71,14 +91,15 @@ def main():
   parser = argparse.ArgumentParser(description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
   parser.add_argument("--members", default="rgb,npr_blur_jpeg",
-                      help="recipes of the generalization benchmark, comma-separated")
+                      help="recipes of the generalization benchmark, comma-separated, each "
+                           "at --seed or as recipe@seed")
   parser.add_argument("--seed", type=int, default=0)
   parser.add_argument("--out", default="runs/generalization")
   args = parser.parse_args()
   results = generalization.load()
-  names = args.members.split(",")
-  results = [r for r in results if (r["recipe"], r["seed"]) != ("+".join(names), args.seed)]
-  results.append(fuse_recipes(names, args.seed, results, args.out))
+  members = parse_members(args.members, args.seed)
+  results = [r for r in results if (r["recipe"], r["seed"]) != fused_name(members)]
+  results.append(fuse_recipes(members, results, args.out))
   generalization.save(results)
   results_md.write()
   print(generalization.table(results))
