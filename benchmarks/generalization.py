@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
@@ -76,18 +77,27 @@ SUMMARY = [("in-domain AUC", lambda r: r["in_domain_auc"]),
            ("drop blur σ2", lambda r: r["robustness_drop_auc"].get("blur_sigma2"))]
 
 
+def recipe_group(recipe: str) -> str:
+  """The row a run joins in the seeds table: its recipe, or for a seed ensemble
+  ("rgb@0+rgb@1", "rgb@0+rgb@2") its recipes and how many seeds each ("rgb ×2 seeds")."""
+  if "@" not in recipe:
+    return recipe
+  names = Counter(part.partition("@")[0] for part in recipe.split("+"))
+  return " + ".join(f"{name} ×{count}" for name, count in names.items()) + " seeds"
+
+
 def seeds_table(results: list) -> str:
   """Per recipe over its seeds: the mean, with the lowest and highest seed in brackets."""
   lines = ["| recipe | seeds | " + " | ".join(name for name, _ in SUMMARY) + " |",
            "|---|---|" + "---|" * len(SUMMARY)]
-  for recipe in dict.fromkeys(r["recipe"] for r in results):
-    runs = [r for r in results if r["recipe"] == recipe]
+  for group in dict.fromkeys(recipe_group(r["recipe"]) for r in results):
+    runs = [r for r in results if recipe_group(r["recipe"]) == group]
     cells = []
     for _, value_of in SUMMARY:
       values = [value_of(r) for r in runs if value_of(r) is not None]
       cells.append("—" if not values else f"{values[0]:.3f}" if len(values) == 1 else
                    f"{sum(values) / len(values):.3f} ({min(values):.3f}–{max(values):.3f})")
-    lines.append(f"| {recipe} | {len(runs)} | " + " | ".join(cells) + " |")
+    lines.append(f"| {group} | {len(runs)} | " + " | ".join(cells) + " |")
   return "\n".join(lines)
 
 
@@ -146,7 +156,8 @@ leave-sources-out, {folds} folds of source families, one model each (AUC of each
 synthetic source against every real test image; FPR of each held-out real source at that
 model's validated threshold). Drops: clean test AUC minus the AUC under the condition.
 
-Over seeds (mean, and the range from seed to seed):
+Over seeds (mean, and the range from seed to seed; a `×2 seeds` row is a seed ensemble,
+`benchmarks/fusion.py`, and counts ensembles, each fusing two of the recipe's seeds):
 
 {seeds_table(results)}
 
