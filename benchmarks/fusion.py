@@ -54,10 +54,9 @@ def parse_members(text: str, seed: int) -> list:
 
 def fused_name(members: list) -> tuple:
   """The row's recipe and seed: `A+B` at their one seed, or `A@0+A@1` at the first seed."""
-  seeds = [seed for _, seed in members]
-  if len(set(seeds)) == 1:
-    return "+".join(name for name, _ in members), seeds[0]
-  return "+".join(f"{name}@{seed}" for name, seed in members), seeds[0]
+  one_seed = len({seed for _, seed in members}) == 1
+  parts = [name if one_seed else f"{name}@{seed}" for name, seed in members]
+  return "+".join(parts), members[0][1]
 
 
 def fuse_recipes(members: list, results: list, out: str) -> dict:

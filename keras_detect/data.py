@@ -29,6 +29,7 @@ MIX_DIR = Path(__file__).resolve().parent / "mixes"
 REAL = "real"
 SHUFFLE_BUFFER = 256
 SOURCE_SHARES = {"size": 1.0, "sqrt": 0.5}  # mix.source_share → exponent of a source's size
+MIX_KEYS = ("description", "sources", "balance", "source_share", "align", "base")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _mix_path(name_or_path: str) -> Path:
 def _mix_values(path: Path, seen: tuple) -> dict:
   """The file's keys over those of its `base:` mix (a shipped name or a path), if any."""
   values = yaml.safe_load(path.read_text()) or {}
-  unknown = set(values) - {"description", "sources", "balance", "align", "base", "source_share"}
+  unknown = set(values) - set(MIX_KEYS)
   if unknown:
     raise UserError(f"{path}: unknown keys {sorted(unknown)}")
   if "base" not in values:
