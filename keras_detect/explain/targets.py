@@ -75,12 +75,12 @@ def logit_model(model: keras.Model, task: str, variant: str = "linear",
 
 def conv_layer(target: Target, method: str) -> str:
   """The layer a CAM method reads; a UserError where the backbone has no spatial map."""
-  layer = target.conv_layer
-  found = layer and any(l.name == layer for l in target.model.layers)
   if inference.is_fused(target.backbone):
     raise UserError(f"{method} needs one convolutional feature map, and a fused detector "
                     f"({target.backbone}) has one per member: explain a member's run with "
                     f"{method}, or this one with saliency, smoothgrad or lime.")
+  layer = target.conv_layer
+  found = layer and any(l.name == layer for l in target.model.layers)
   if not found or len(target.model.get_layer(layer).output.shape) != 4:
     raise UserError(f"{method} needs a convolutional feature map, and {target.backbone} has "
                     "none (its registry entry names no last_conv_layer, or the model lacks "
