@@ -47,6 +47,14 @@ def fused(members, tmp_path_factory):
   return fusion.fuse(list(members), str(tmp_path_factory.mktemp("fused") / "run"))
 
 
+def write_calibration(fused):
+  """The calibration.json `keras-detect evaluate` would write (any test may run first)."""
+  if not os.path.isfile(os.path.join(fused, inference.CALIBRATION)):
+    with open(os.path.join(fused, inference.CALIBRATION), "w") as f:
+      json.dump({"threshold": 0.4, "temperature": 1.0}, f)
+  return fused
+
+
 def pixels(seed=0, n=3):
   return np.random.default_rng(seed).uniform(0, 255, (n, SIZE, SIZE, 3)).astype("float32")
 
@@ -71,8 +79,7 @@ def test_the_fused_run_has_a_card_naming_its_members_and_their_inputs(fused):
   # A fused run is evaluated before export: its own threshold and temperature.
   with pytest.raises(UserError, match="keras-detect evaluate"):
     inference.read_card(fused)
-  with open(os.path.join(fused, inference.CALIBRATION), "w") as f:
-    json.dump({"threshold": 0.4, "temperature": 1.0}, f)
+  write_calibration(fused)
   card = inference.read_card(fused)
   assert card.backbone == "fusion of mobilenet/rgb + cnn_pixel/npr"
   recorded = json.load(open(os.path.join(fused, fusion.FUSION)))["members"]
@@ -80,9 +87,7 @@ def test_the_fused_run_has_a_card_naming_its_members_and_their_inputs(fused):
 
 
 def test_a_fused_run_exports_and_its_savedmodel_scores_as_the_keras_model(fused, tmp_path):
-  if not os.path.isfile(os.path.join(fused, inference.CALIBRATION)):
-    with open(os.path.join(fused, inference.CALIBRATION), "w") as f:
-      json.dump({"threshold": 0.4, "temperature": 1.0}, f)
+  write_calibration(fused)
   version = export_lib.export(fused, out_dir=str(tmp_path), name="fused")
   x = pixels(seed=4, n=2)
   served = tf.saved_model.load(version).signatures["predict_images"](images=tf.constant(x))
@@ -124,18 +129,11 @@ def test_the_command_fuses_and_refuses_to_overwrite_without_asking(members, tmp_
   assert "at least two" in capsys.readouterr().err
 
 
-def calibrated_fused(fused):
-  if not os.path.isfile(os.path.join(fused, inference.CALIBRATION)):
-    with open(os.path.join(fused, inference.CALIBRATION), "w") as f:
-      json.dump({"threshold": 0.4, "temperature": 1.0}, f)
-  return inference.load_detector(fused)
-
-
 def test_explanations_of_a_fused_run_read_the_mean_of_the_members_logits(members, fused):
   x = pixels(seed=5, n=2)
   rgb, npr = (member_probability(m, x) for m in members)
   mean_logit = (logit(rgb) / 1.7 + logit(npr) / 0.8) / 2
-  fused_detector = calibrated_fused(fused)
+  fused_detector = inference.load_detector(write_calibration(fused))
   view = targets.logit_model(fused_detector.keras_model, fused_detector.card.task)
   np.testing.assert_allclose(view([x], training=False).numpy()[:, 1], mean_logit / 2, atol=1e-4)
   for method in ("saliency", "lime"):
@@ -145,7 +143,7 @@ def test_explanations_of_a_fused_run_read_the_mean_of_the_members_logits(members
 
 
 def test_cams_and_the_sanity_check_of_a_fused_run_say_to_explain_a_member(fused, tmp_path, capsys):
-  calibrated_fused(fused)
+  write_calibration(fused)
   image = str(tmp_path / "image.png")
   keras.utils.save_img(image, pixels(seed=6, n=1)[0])
   for flags in (["--methods", "gradcam"], ["--methods", "saliency", "--sanity"]):
