@@ -25,6 +25,12 @@ RECIPES = {
     # The rgb recipe trained for 10 fine-tuning epochs instead of the benchmark budget's few:
     # does more training help on held-out sources, or only in-domain?
     "rgb_ft10": ["train.epochs=10"],
+    # The other way: UnivFD (Ojha et al., CVPR 2023) found that frozen pretrained features
+    # with only a linear head generalize to unseen generators where fine-tuning overfits the
+    # seen ones. Here the ImageNet MobileNet stays frozen (head only), or only its last stage
+    # trains.
+    "rgb_frozen": ["model.finetune=head"],
+    "rgb_top": ["model.finetune=top"],
     "highpass": ["model.representation=highpass"],  # fixed SRM residual filters, no augmentation
     "dct": ["model.representation=dct"],  # log-magnitude 2-D DCT of each channel
     # AIDE's patch scoring: the highest- and lowest-frequency 32 px patches, each through the
