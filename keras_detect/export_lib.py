@@ -144,6 +144,11 @@ def model_card_markdown(card: inference.ModelCard) -> str:
   if card.weak_conditions:
     lines.append("- Conditions that cost more than 0.02 test ROC-AUC (robustness sweep): "
                  + ", ".join(f"{k} −{v}" for k, v in card.weak_conditions.items()) + ".")
+  if card.weak_sources:
+    lines.append("- Sources of the test split that the threshold serves badly (real images "
+                 f"flagged above {inference.WEAK_FPR:.0%}, synthetic ones found below "
+                 f"{inference.WEAK_RECALL:.0%}):")
+    lines += [f"  - {line}" for line in card.weak_sources]
   return "\n".join(lines) + "\n"
 
 

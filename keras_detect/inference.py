@@ -41,6 +41,11 @@ DEFAULT_MODEL = os.environ.get("KERAS_DETECT_DEFAULT_MODEL") or os.path.join(
     "keras_detect_default")
 
 
+# The model card lists the test sources on which the shipped threshold calls more real images
+# synthetic than this, or finds fewer synthetic ones than this.
+WEAK_FPR, WEAK_RECALL = 0.05, 0.5
+
+
 @dataclass(frozen=True)
 class ModelCard:
   """Everything about a detector that scoring, export and people need to know."""
@@ -61,6 +66,7 @@ class ModelCard:
   metrics: dict = field(default_factory=dict)  # split → {metric: value}
   sources_not_seen: list = field(default_factory=list)
   weak_conditions: dict = field(default_factory=dict)  # robustness condition → AUC drop > 0.02
+  weak_sources: list = field(default_factory=list)  # test sources the threshold serves badly
   uncertainty_band: float = 0.1  # |probability − calibrated threshold| below this: uncertain
   crop_disagreement: float = 1.0  # std of the crops' logits above this: uncertain
 
@@ -103,7 +109,8 @@ def read_card(run_dir: str, name: str = "") -> ModelCard:
                               for k in calibration if k.startswith("threshold_validation_")},
                **_headline_metrics(measured)},
       sources_not_seen=_sources_not_seen(config.data.manual_dir, sources),
-      weak_conditions=_weak_conditions(os.path.join(run_dir, "robustness.json")))
+      weak_conditions=_weak_conditions(os.path.join(run_dir, "robustness.json")),
+      weak_sources=weak_sources(measured))
 
 
 def _backbone(run_dir: str, config) -> str:
@@ -302,6 +309,21 @@ def _weak_conditions(path: str, allowed_drop: float = 0.02) -> dict:
     rows = json.load(f)
   return {r["condition"]: round(r["drop_roc_auc"], 3) for r in rows
           if isinstance(r.get("drop_roc_auc"), float) and r["drop_roc_auc"] > allowed_drop}
+
+
+def weak_sources(measured: dict, max_fpr: float = WEAK_FPR, min_recall: float = WEAK_RECALL) -> list:
+  """What evaluate's test split says the threshold gets wrong, one line per source: real
+  images called synthetic more often than `max_fpr`, synthetic ones found less often than
+  `min_recall`."""
+  lines = []
+  for name, m in measured.get("at_threshold", {}).get("per_source", {}).items():
+    if m.get("real") and m["fpr"] > max_fpr:
+      lines.append(f"{name}: {round(m['fpr'] * m['real'])} of {m['real']} real test images "
+                   "called synthetic")
+    if m.get("synthetic") and m["recall"] < min_recall:
+      lines.append(f"{name}: {round(m['recall'] * m['synthetic'])} of {m['synthetic']} "
+                   "synthetic test images found")
+  return lines
 
 
 def _sources_not_seen(manual_dir: str, sources: list) -> list:

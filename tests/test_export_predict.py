@@ -68,6 +68,27 @@ def test_export_writes_an_integer_version_with_its_card_and_serving_files(export
   assert not [p for p in version.parent.iterdir() if p.name.startswith(".")]
 
 
+def test_the_card_lists_the_test_sources_the_threshold_serves_badly():
+  measured = {"at_threshold": {"per_source": {
+      "photos": {"real": 5, "synthetic": 0, "fpr": 0.2, "recall": 0.0},
+      "paintings": {"real": 40, "synthetic": 0, "fpr": 0.025, "recall": 0.0},
+      "gan": {"real": 0, "synthetic": 34, "fpr": None, "recall": 6 / 34},
+      "diffusion": {"real": 0, "synthetic": 10, "fpr": None, "recall": 0.9},
+      "pairs": {"real": 5, "synthetic": 5, "fpr": 0.4, "recall": 0.2}}}}
+  lines = inference.weak_sources(measured)
+  assert lines == ["photos: 1 of 5 real test images called synthetic",
+                   "gan: 6 of 34 synthetic test images found",
+                   "pairs: 2 of 5 real test images called synthetic",
+                   "pairs: 1 of 5 synthetic test images found"]
+  card = inference.ModelCard(name="c", backbone="mobilenet", task="binary", image_size=SIZE,
+                             short_side=1.25, threshold=0.5, threshold_method="youden",
+                             temperature=1.0, weak_sources=lines)
+  text = export_lib.model_card_markdown(card)
+  assert "real images flagged above 5%, synthetic ones found below 50%" in text
+  assert "  - gan: 6 of 34 synthetic test images found\n" in text
+  assert inference.weak_sources({}) == []
+
+
 def test_saved_model_cli_lists_both_signatures(exported):
   shown = subprocess.run([os.path.join(os.path.dirname(sys.executable), "saved_model_cli"),
                           "show", "--dir", exported, "--all"], capture_output=True, text=True,
