@@ -42,6 +42,7 @@ RECIPES = {
     "rgb_224": ["data.image_size=224"],  # MobileNet's own input size: more of each image's pixels
     "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
     "rgb_jpeg": ["model.augment.jpeg=[30,100]"],
+    "rgb_downscale": ["model.augment.downscale=[0.5,1.0]"],  # shrunk ×U[0.5, 1] and back
     "npr_blur_jpeg": ["model.representation=npr", "model.augment.jpeg=[30,100]",
                       "model.augment.blur=[0,3]"],
     # Aligned by re-encoding only (native-resolution crops): NPR looks for upsampling traces

@@ -22,6 +22,7 @@ RESIZE_POLICIES = ("resize", "center_crop", "random_crop", "short_side_crop")
 # config does not import TensorFlow; a test keeps them equal.
 REPRESENTATIONS = ("rgb", "npr", "highpass", "dct", "patches")
 AUGMENT_RECIPES = ("none", "cnndetection", "cnndetection_0.1")
+RECIPE_KEYS = ("downscale", "blur", "jpeg")  # model.augment keys that a recipe also sets
 
 
 @dataclass
@@ -46,6 +47,7 @@ class AugmentConfig:
   rotation: float = 0.0  # fraction of a full turn, as keras.layers.RandomRotation
   jpeg: Optional[list] = None  # [min_quality, max_quality]
   blur: Optional[list] = None  # [min_sigma, max_sigma]
+  downscale: Optional[list] = None  # [min_factor, max_factor]: shrunk and brought back
   grayscale: float = 0.0  # probability
   degradation: bool = False  # blur (k7, σ2) + noise (σ0.1) at training AND inference
   # A named set of blur, JPEG and downscale (preprocessing.RECIPES), e.g. cnndetection:
@@ -132,9 +134,12 @@ def validate(config: Config) -> None:
       (config.model.augment.recipe in AUGMENT_RECIPES,
        f"model.augment.recipe must be one of {AUGMENT_RECIPES}"),
       (config.model.augment.recipe == "none"
-       or (config.model.augment.blur is None and config.model.augment.jpeg is None),
-       f"model.augment.recipe {config.model.augment.recipe} sets blur and JPEG itself; "
-       "leave model.augment.blur and model.augment.jpeg unset, or use recipe none"),
+       or all(getattr(config.model.augment, key) is None for key in RECIPE_KEYS),
+       f"model.augment.recipe {config.model.augment.recipe} sets downscale, blur and JPEG "
+       "itself; leave model.augment.downscale, .blur and .jpeg unset, or use recipe none"),
+      (config.model.augment.downscale is None
+       or 0 < config.model.augment.downscale[0] <= config.model.augment.downscale[1] <= 1,
+       "model.augment.downscale must be [low, high] within (0, 1]"),
   ]
   for ok, message in checks:
     if not ok:

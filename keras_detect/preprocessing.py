@@ -299,6 +299,7 @@ def augmentation(augment, seed=None) -> list:
                     f"(known: {', '.join(RECIPES)})")
   recipe = RECIPES[augment.recipe]
   rate = recipe.get("rate", 0.5)
+  downscale = augment.downscale or recipe.get("downscale")
   blur, jpeg = augment.blur or recipe.get("blur"), augment.jpeg or recipe.get("jpeg")
   # One seed per layer: layers on the same seed draw the same numbers, so each would pick
   # the same images (blur exactly where JPEG) instead of choosing independently.
@@ -312,8 +313,8 @@ def augmentation(augment, seed=None) -> list:
   if augment.grayscale:
     layers.append(keras.layers.RandomGrayscale(augment.grayscale, seed=next(seeds),
                                                name="augment_grayscale"))
-  if "downscale" in recipe:
-    layers.append(RandomDownscale(recipe["downscale"], rate=rate, seed=next(seeds),
+  if downscale:
+    layers.append(RandomDownscale(downscale, rate=rate, seed=next(seeds),
                                   name="augment_downscale"))
   if blur:
     layers.append(RandomGaussianBlur(blur, rate=rate, seed=next(seeds), name="augment_blur"))

@@ -69,7 +69,13 @@ def test_representation_and_recipe_are_set_like_any_key():
   assert config_lib.resolve().model.augment.recipe == "none"
 
 
-@pytest.mark.parametrize("field", ["blur=[0, 2]", "jpeg=[50, 90]"])
-def test_a_recipe_with_its_own_blur_or_jpeg_is_rejected(field):
-  with pytest.raises(UserError, match="sets blur and JPEG itself"):
+@pytest.mark.parametrize("field", ["blur=[0, 2]", "jpeg=[50, 90]", "downscale=[0.5, 1.0]"])
+def test_a_recipe_with_its_own_downscale_blur_or_jpeg_is_rejected(field):
+  with pytest.raises(UserError, match="sets downscale, blur and JPEG itself"):
     config_lib.resolve(overrides=("model.augment.recipe=cnndetection", f"model.augment.{field}"))
+
+
+@pytest.mark.parametrize("value", ["[0.5, 1.5]", "[0.8, 0.5]", "[0, 1]"])
+def test_a_downscale_range_outside_0_1_or_reversed_is_rejected(value):
+  with pytest.raises(UserError, match=r"model.augment.downscale must be \[low, high\] within"):
+    config_lib.resolve(overrides=(f"model.augment.downscale={value}",))

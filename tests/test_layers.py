@@ -154,6 +154,12 @@ def test_recipe_builds_flips_downscale_blur_and_jpeg_at_its_rate(recipe, rate):
   assert built[2].sigma_range == (0.0, 3.0) and built[3].quality_range == (30, 100)
 
 
+def test_downscale_alone_is_one_layer_after_the_flip():
+  built = preprocessing.augmentation(augment_config(downscale=[0.5, 1.0]), seed=0)
+  assert [layer.name for layer in built] == ["augment_flip", "augment_downscale"]
+  assert built[1].scale_range == (0.5, 1.0) and built[1].rate == 0.5
+
+
 def test_every_config_recipe_name_has_an_entry():
   assert set(config_lib.AUGMENT_RECIPES) == set(preprocessing.RECIPES)
   assert preprocessing.augmentation(augment_config(flip=False)) == []
