@@ -137,13 +137,17 @@ def validate(config: Config) -> None:
        or all(getattr(config.model.augment, key) is None for key in RECIPE_KEYS),
        f"model.augment.recipe {config.model.augment.recipe} sets downscale, blur and JPEG "
        "itself; leave model.augment.downscale, .blur and .jpeg unset, or use recipe none"),
-      (config.model.augment.downscale is None
-       or 0 < config.model.augment.downscale[0] <= config.model.augment.downscale[1] <= 1,
+      (config.model.augment.downscale is None or _is_factor_range(config.model.augment.downscale),
        "model.augment.downscale must be [low, high] within (0, 1]"),
   ]
   for ok, message in checks:
     if not ok:
       raise UserError(message)
+
+
+def _is_factor_range(value) -> bool:
+  return (isinstance(value, (list, tuple)) and len(value) == 2
+          and all(isinstance(v, (int, float)) for v in value) and 0 < value[0] <= value[1] <= 1)
 
 
 def to_yaml(config: Config) -> str:

@@ -311,7 +311,8 @@ def _weak_conditions(path: str, allowed_drop: float = 0.02) -> dict:
           if isinstance(r.get("drop_roc_auc"), float) and r["drop_roc_auc"] > allowed_drop}
 
 
-def weak_sources(measured: dict, max_fpr: float = WEAK_FPR, min_recall: float = WEAK_RECALL) -> list:
+def weak_sources(measured: dict, max_fpr: float = WEAK_FPR,
+                 min_recall: float = WEAK_RECALL) -> list:
   """What evaluate's test split says the threshold gets wrong, one line per source: real
   images called synthetic more often than `max_fpr`, synthetic ones found less often than
   `min_recall`."""
