@@ -142,7 +142,8 @@ def model_card_markdown(card: inference.ModelCard) -> str:
             "measured by the figures above.",
             f"- Sources never seen in training: {', '.join(card.sources_not_seen) or 'none listed'}."]
   if card.weak_conditions:
-    lines.append("- Conditions that cost more than 0.02 test ROC-AUC (robustness sweep): "
+    lines.append(f"- Conditions that cost more than {inference.WEAK_DROP:g} test ROC-AUC "
+                 "(robustness sweep): "
                  + ", ".join(f"{k} −{v}" for k, v in card.weak_conditions.items()) + ".")
   if card.weak_sources:
     lines.append("- Sources of the test split that the threshold serves badly (real images "

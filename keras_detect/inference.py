@@ -41,9 +41,10 @@ DEFAULT_MODEL = os.environ.get("KERAS_DETECT_DEFAULT_MODEL") or os.path.join(
     "keras_detect_default")
 
 
-# The model card lists the test sources on which the shipped threshold calls more real images
-# synthetic than this, or finds fewer synthetic ones than this.
-WEAK_FPR, WEAK_RECALL = 0.05, 0.5
+# What the model card calls weak: a robustness condition that costs more test ROC-AUC than
+# WEAK_DROP; a test source of which the threshold calls more real images synthetic than
+# WEAK_FPR, or finds fewer synthetic ones than WEAK_RECALL.
+WEAK_DROP, WEAK_FPR, WEAK_RECALL = 0.02, 0.05, 0.5
 
 
 @dataclass(frozen=True)
@@ -301,27 +302,26 @@ def _headline_metrics(measured: dict) -> dict:
   return {measured.get("split", "test"): picked} if picked else {}
 
 
-def _weak_conditions(path: str, allowed_drop: float = 0.02) -> dict:
-  """Conditions of evaluate's robustness sweep that cost more than `allowed_drop` AUC."""
+def _weak_conditions(path: str) -> dict:
+  """Conditions of evaluate's robustness sweep that cost more than WEAK_DROP AUC."""
   if not os.path.isfile(path):
     return {}
   with open(path) as f:
     rows = json.load(f)
   return {r["condition"]: round(r["drop_roc_auc"], 3) for r in rows
-          if isinstance(r.get("drop_roc_auc"), float) and r["drop_roc_auc"] > allowed_drop}
+          if isinstance(r.get("drop_roc_auc"), float) and r["drop_roc_auc"] > WEAK_DROP}
 
 
-def weak_sources(measured: dict, max_fpr: float = WEAK_FPR,
-                 min_recall: float = WEAK_RECALL) -> list:
+def weak_sources(measured: dict) -> list:
   """What evaluate's test split says the threshold gets wrong, one line per source: real
-  images called synthetic more often than `max_fpr`, synthetic ones found less often than
-  `min_recall`."""
+  images called synthetic more often than WEAK_FPR, synthetic ones found less often than
+  WEAK_RECALL."""
   lines = []
   for name, m in measured.get("at_threshold", {}).get("per_source", {}).items():
-    if m.get("real") and m["fpr"] > max_fpr:
+    if m.get("real") and m["fpr"] > WEAK_FPR:
       lines.append(f"{name}: {round(m['fpr'] * m['real'])} of {m['real']} real test images "
                    "called synthetic")
-    if m.get("synthetic") and m["recall"] < min_recall:
+    if m.get("synthetic") and m["recall"] < WEAK_RECALL:
       lines.append(f"{name}: {round(m['recall'] * m['synthetic'])} of {m['synthetic']} "
                    "synthetic test images found")
   return lines
