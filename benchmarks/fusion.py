@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import generalization  # noqa: E402  (benchmarks/ is not a package)
+import recipes  # noqa: E402
 import results_md  # noqa: E402
 
 
@@ -41,15 +42,6 @@ def fold_fuser(member_dirs: list):
     return fusion.fuse(members, config.train.run_dir, overwrite=True)
 
   return fuse_fold
-
-
-def parse_members(text: str, seed: int) -> list:
-  """`rgb,npr@1` → [("rgb", seed), ("npr", 1)]."""
-  members = []
-  for token in text.split(","):
-    name, _, member_seed = token.partition("@")
-    members.append((name, int(member_seed) if member_seed else seed))
-  return members
 
 
 def fused_name(members: list) -> tuple:
@@ -96,7 +88,7 @@ def main():
   parser.add_argument("--out", default="runs/generalization")
   args = parser.parse_args()
   results = generalization.load()
-  members = parse_members(args.members, args.seed)
+  members = [recipes.member(token, args.seed) for token in args.members.split(",")]
   results = [r for r in results if (r["recipe"], r["seed"]) != fused_name(members)]
   results.append(fuse_recipes(members, results, args.out))
   generalization.save(results)

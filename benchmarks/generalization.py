@@ -82,7 +82,7 @@ def recipe_group(recipe: str) -> str:
   ("rgb@0+rgb@1", "rgb@0+rgb@2") its recipes and how many seeds each ("rgb ×2 seeds")."""
   if "@" not in recipe:
     return recipe
-  names = Counter(part.partition("@")[0] for part in recipe.split("+"))
+  names = Counter(recipes.member(part, None)[0] for part in recipe.split("+"))
   return " + ".join(f"{name} ×{count}" for name, count in names.items()) + " seeds"
 
 

@@ -52,6 +52,12 @@ RECIPES = {
 }
 
 
+def member(token: str, seed):
+  """One member of a seed ensemble or fusion: `npr@1` → ("npr", 1); `rgb` → ("rgb", seed)."""
+  name, _, member_seed = token.partition("@")
+  return name, int(member_seed) if member_seed else seed
+
+
 def add_arguments(parser) -> None:
   """The budget and paths every recipe-training benchmark takes."""
   parser.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs, after 2 head epochs")

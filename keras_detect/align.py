@@ -11,6 +11,7 @@ from typing import Optional
 
 import tensorflow as tf
 
+from keras_detect.config import is_range
 from keras_detect.errors import UserError
 from keras_detect.preprocessing import fit_to_size, shrink_short_side
 
@@ -32,6 +33,14 @@ class AlignSpec:
     unknown = set(values) - set(known)
     if unknown:
       raise UserError(f"{where}: unknown align keys {sorted(unknown)} (known: {', '.join(known)})")
+    checks = (("quality", (1, 100, False), "[low, high] within 1..100"),
+              ("downscale", (0, 1, True), "[low, high] within (0, 1]"),
+              ("short_side", (1, float("inf"), False), "[low, high] crop sizes, 1 <= low <= high"))
+    for key, bounds, form in checks:
+      if key in values and not is_range(values[key], *bounds):
+        raise UserError(f"{where}: align.{key} must be {form}, not {values[key]!r}")
+    if "short_side" in values and "downscale" in values:
+      raise UserError(f"{where}: give align.downscale or align.short_side, not both")
     short_side = values.get("short_side")
     spec = cls(format=str(values.get("format", "jpeg")).lower(),
                quality=tuple(values.get("quality", cls.quality)),
@@ -39,14 +48,6 @@ class AlignSpec:
                short_side=tuple(short_side) if short_side else None)
     if spec.format not in FORMATS:
       raise UserError(f"{where}: align.format must be one of {FORMATS}")
-    if not (1 <= spec.quality[0] <= spec.quality[1] <= 100):
-      raise UserError(f"{where}: align.quality must be [low, high] within 1..100")
-    if not (0 < spec.downscale[0] <= spec.downscale[1] <= 1):
-      raise UserError(f"{where}: align.downscale must be [low, high] within (0, 1]")
-    if spec.short_side and not (1 <= spec.short_side[0] <= spec.short_side[1]):
-      raise UserError(f"{where}: align.short_side must be [low, high] crop sizes, 1 <= low <= high")
-    if spec.short_side and "downscale" in values:
-      raise UserError(f"{where}: give align.downscale or align.short_side, not both")
     return spec
 
   def to_dict(self) -> dict:

@@ -137,7 +137,8 @@ def validate(config: Config) -> None:
        or all(getattr(config.model.augment, key) is None for key in RECIPE_KEYS),
        f"model.augment.recipe {config.model.augment.recipe} sets downscale, blur and JPEG "
        "itself; leave model.augment.downscale, .blur and .jpeg unset, or use recipe none"),
-      (config.model.augment.downscale is None or _is_factor_range(config.model.augment.downscale),
+      (config.model.augment.downscale is None
+       or is_range(config.model.augment.downscale, 0, 1, open_low=True),
        "model.augment.downscale must be [low, high] within (0, 1]"),
   ]
   for ok, message in checks:
@@ -145,9 +146,14 @@ def validate(config: Config) -> None:
       raise UserError(message)
 
 
-def _is_factor_range(value) -> bool:
-  return (isinstance(value, (list, tuple)) and len(value) == 2
-          and all(isinstance(v, (int, float)) for v in value) and 0 < value[0] <= value[1] <= 1)
+def is_range(value, low: float, high: float, open_low: bool = False) -> bool:
+  """Whether `value` is a [a, b] pair of numbers with low <= a <= b <= high (low < a if
+  open_low): the form of every range a config or mix file takes."""
+  if not (isinstance(value, (list, tuple)) and len(value) == 2
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+    return False
+  first, last = value
+  return (low < first if open_low else low <= first) and first <= last <= high
 
 
 def to_yaml(config: Config) -> str:

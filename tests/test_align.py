@@ -69,6 +69,9 @@ def test_the_same_seed_gives_the_same_bytes():
     ({"downscale": [0.5, 1.5]}, "align.downscale"),
     ({"short_side": [0.5, 1.0]}, "align.short_side"),
     ({"short_side": [1.0, 2.0], "downscale": [0.5, 1.0]}, "not both"),
+    ({"quality": 75}, "align.quality"),  # a number where a [low, high] list belongs
+    ({"downscale": "half"}, "align.downscale"),
+    ({"short_side": [1.0]}, "align.short_side"),
 ])
 def test_bad_align_blocks_are_user_errors(values, message):
   with pytest.raises(UserError, match=message):
