@@ -39,6 +39,9 @@ RECIPES = {
     # The rgb recipe with each source's share of its class ∝ √size: do the small sources
     # (coco_real's 72 photos, the modern generators) then teach more?
     "rgb_sqrt": ["data.mix=all_shared_sqrt"],
+    # The rgb recipe with coco_real's photos of people drawn 4× as often: does a real photo of
+    # people then stop reading as SD 1.5 ("a photo of a person"), and held-out faces as fake?
+    "rgb_people": ["data.mix=all_shared_people"],
     "rgb_224": ["data.image_size=224"],  # MobileNet's own input size: more of each image's pixels
     "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
     "rgb_jpeg": ["model.augment.jpeg=[30,100]"],

@@ -29,7 +29,7 @@ MIX_DIR = Path(__file__).resolve().parent / "mixes"
 REAL = "real"
 SHUFFLE_BUFFER = 256
 SOURCE_SHARES = {"size": 1.0, "sqrt": 0.5}  # mix.source_share → exponent of a source's size
-MIX_KEYS = ("description", "sources", "balance", "source_share", "align", "base")
+MIX_KEYS = ("description", "sources", "weights", "balance", "source_share", "align", "base")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def load_mix(name_or_path: str) -> Mix:
     sources.append(_source_entry(item, f"{path}: source {number}", known))
   if not sources:
     raise UserError(f"{path}: the mix lists no sources")
+  sources = _reweighted(sources, values.get("weights") or {}, path)
   align = values.get("align")
   share = values.get("source_share", "size")
   if share not in SOURCE_SHARES:
@@ -129,6 +130,21 @@ def _source_entry(item, where: str, known: set) -> SourceEntry:
                     "image tree it reads, laid out as real/ and one folder per generator) "
                     "and taken by no other source.")
   return SourceEntry(**item)
+
+
+def _reweighted(sources: list, weights: dict, path: Path) -> list:
+  """`weights: {name: w}` sets the sampling weight of listed sources (with `base:`, without
+  copying the base's source list)."""
+  if not isinstance(weights, dict):
+    raise UserError(f"{path}: weights must map source names to numbers, e.g. {{coco_real: 4}}")
+  unknown = sorted(set(weights) - {s.name for s in sources})
+  if unknown:
+    raise UserError(f"{path}: weights names sources the mix does not list: {unknown}")
+  for name, weight in weights.items():
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight <= 0:
+      raise UserError(f"{path}: the weight of {name} must be a positive number, not {weight!r}")
+  return [dataclasses.replace(s, weight=float(weights[s.name])) if s.name in weights else s
+          for s in sources]
 
 
 def eval_short_side(data_config, mix: Mix) -> float:

@@ -94,6 +94,20 @@ def test_a_mix_with_a_base_takes_its_keys_and_replaces_those_it_gives(tmp_path):
     data.load_mix(str(loop))
 
 
+def test_weights_reweight_the_named_sources_of_a_base(tmp_path):
+  base = data.load_mix("all_shared")
+  people = data.load_mix("all_shared_people")
+  weights = {s.name: s.weight for s in people.sources}
+  assert weights.pop("coco_real") == 4.0 and set(weights.values()) == {1.0}
+  assert [s.name for s in people.sources] == [s.name for s in base.sources]
+  for text, message in (("{imagenet_real: 2}", "does not list"), ("{coco_real: 0}", "positive"),
+                        ("[coco_real]", "map source names")):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"base: all_shared\nweights: {text}\n")
+    with pytest.raises(UserError, match=message):
+      data.load_mix(str(path))
+
+
 def test_missing_manual_dir_says_where_to_put_the_files(tmp_path):
   with pytest.raises(UserError, match="--manual-dir"):
     data.prepare(["faces_real"], str(tmp_path / "nowhere"), str(tmp_path / "tfds"))
