@@ -43,6 +43,7 @@ RECIPES = {
     # people then stop reading as SD 1.5 ("a photo of a person"), and held-out faces as fake?
     "rgb_people": ["data.mix=all_shared_people"],
     "rgb_224": ["data.image_size=224"],  # MobileNet's own input size: more of each image's pixels
+    "rgb_256": ["data.image_size=256"],  # a 256 px source whole (faces_native: never resampled)
     "rgb_blur": ["model.augment.blur=[0,3]"],  # the ablation: one augmentation at a time
     "rgb_jpeg": ["model.augment.jpeg=[30,100]"],
     # Milder blur: does σ ≤ 1 keep the ×0.5 robustness of σ ≤ 3 at less held-out cost?
