@@ -37,9 +37,9 @@ class AlignSpec:
               ("downscale", (0, 1, True), "[low, high] within (0, 1]"),
               ("short_side", (1, float("inf"), False), "[low, high] crop sizes, 1 <= low <= high"))
     for key, bounds, form in checks:
-      if key in values and not is_range(values[key], *bounds):
+      if values.get(key) is not None and not is_range(values[key], *bounds):
         raise UserError(f"{where}: align.{key} must be {form}, not {values[key]!r}")
-    if "short_side" in values and "downscale" in values:
+    if values.get("short_side") and "downscale" in values:
       raise UserError(f"{where}: give align.downscale or align.short_side, not both")
     short_side = values.get("short_side")
     spec = cls(format=str(values.get("format", "jpeg")).lower(),
